@@ -1,0 +1,254 @@
+"""Table definitions (数据表) for queries and for checking the migrations; the migrations own the DDL.
+
+Only columns, keys and indexes live here; CHECK constraints, triggers and SQL functions are in
+``gis/migrations`` (the database enforces them whatever the writer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    REAL,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+from geoalchemy2 import Geometry
+
+from gis.db import metadata
+
+SRID = 4326
+
+
+def _geometry(kind: str = "GEOMETRY") -> Geometry:
+    return Geometry(geometry_type=kind, srid=SRID, spatial_index=False)
+
+
+def _codes(*, grid: bool) -> list[Column[str]]:
+    cols: list[Column[str]] = [
+        Column("county_code", String(6), ForeignKey("region.code"), nullable=False),
+        Column("township_code", String(9), ForeignKey("region.code"), nullable=not grid),
+        Column("village_code", String(12), ForeignKey("region.code"), nullable=not grid),
+    ]
+    if grid:
+        cols.append(Column("grid_code", String(15), ForeignKey("region.code"), nullable=False))
+    return cols
+
+
+def _stamps() -> list[Column[Any]]:
+    return [
+        Column("synthetic", Boolean, nullable=False, server_default=text("false")),
+        Column("source", String(16), nullable=False),
+        Column("version", Integer, nullable=False, server_default=text("1")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    ]
+
+
+region = Table(
+    "region",
+    metadata,
+    Column("code", String(15), primary_key=True),
+    Column("level", String(8), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("official_name", Text, nullable=False),
+    Column("name_en", Text),
+    Column("parent_code", String(15), ForeignKey("region.code")),
+    Column("county_code", String(6), nullable=False),
+    Column("ur_code", String(3)),
+    Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
+    Column("seat", _geometry("POINT")),
+    Column("synthetic", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Index("region_parent_code_idx", "parent_code"),
+    Index("region_geom_idx", "geom", postgresql_using="gist"),
+    Index(
+        "region_grid_geom_idx",
+        "geom",
+        postgresql_using="gist",
+        postgresql_where=text("level = 'grid'"),
+    ),
+)
+
+category = Table(
+    "category",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("label_zh", Text, nullable=False),
+    Column("label_en", Text, nullable=False),
+    Column("aliases_zh", Text),
+    Column("geometry_types", ARRAY(Text), nullable=False),
+    Column("closeout_radius_m", REAL, nullable=False),
+    Column("duplicate_radius_m", REAL, nullable=False),
+    Column("accuracy_limit_m", REAL, nullable=False),
+    Column("default_deadline_days", Integer),
+    Column("private_location", Boolean, nullable=False),
+    Column("quota_hint", Text),
+    Column("subtypes", ARRAY(Text), nullable=False),
+    Column("attributes", JSONB, nullable=False),
+    Column("color", String(7), nullable=False),
+    Column("symbol", String(24), nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    UniqueConstraint("code", "kind"),
+)
+
+unit = Table(
+    "unit",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text),
+    Column("kind", String(20), nullable=False),
+    Column("area_code", String(15), ForeignKey("region.code")),
+)
+
+case_code_counter = Table(
+    "case_code_counter",
+    metadata,
+    Column("county_code", String(6), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("code", String(24), nullable=False, unique=True),
+    Column("category", String(40), nullable=False),
+    Column("kind", String(10), nullable=False, server_default=text("'problem'")),
+    Column("subtype", Text),
+    Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("geom", _geometry(), nullable=False),
+    *_codes(grid=True),
+    Column("status", String(12), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=text("''")),
+    Column("deadline", Date),
+    Column("lead_unit_id", Integer, ForeignKey("unit.id")),
+    Column("responsible_unit_ids", ARRAY(Integer), nullable=False, server_default=text("'{}'")),
+    Column("assignee_unit_id", Integer, ForeignKey("unit.id")),
+    Column("assignee_user", Text),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    *_stamps(),
+    ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
+    Index("cases_geom_idx", "geom", postgresql_using="gist"),
+    Index("cases_grid_code_status_idx", "grid_code", "status"),
+    Index("cases_village_code_status_idx", "village_code", "status"),
+    Index("cases_category_status_idx", "category", "status"),
+)
+
+case_reporter = Table(
+    "case_reporter",
+    metadata,
+    Column("case_id", BigInteger, ForeignKey("cases.id"), primary_key=True),
+    Column("county_code", String(6), nullable=False),
+    Column("name", Text),
+    Column("phone", Text),
+    Column("erased_at", DateTime(timezone=True)),
+)
+
+case_event = Table(
+    "case_event",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("case_id", BigInteger, ForeignKey("cases.id"), nullable=False),
+    Column("county_code", String(6), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(12)),
+    Column("to_status", String(12), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("position", _geometry("POINT")),
+    Column("accuracy_m", REAL),
+    Column("note", Text),
+    Column("photo_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Index("case_event_case_id_at_idx", "case_id", "at"),
+)
+
+project = Table(
+    "project",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("code", String(24), nullable=False, unique=True),
+    Column("category", String(40), nullable=False),
+    Column("kind", String(10), nullable=False, server_default=text("'project'")),
+    Column("subtype", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=text("''")),
+    Column("geom", _geometry(), nullable=False),
+    *_codes(grid=False),
+    Column("status", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("planned_km", Numeric(10, 3)),
+    Column("built_km", Numeric(10, 3)),
+    Column("guardrail_km", Numeric(10, 3)),
+    Column("speed_bumps", Integer),
+    Column("area_mu", Numeric(12, 2)),
+    Column("investment_wan", Numeric(12, 2)),
+    Column("progress_pct", Numeric(5, 2), nullable=False, server_default=text("0")),
+    Column("lead_unit_id", Integer, ForeignKey("unit.id")),
+    Column("responsible_unit_ids", ARRAY(Integer), nullable=False, server_default=text("'{}'")),
+    Column("construction_unit", Text),
+    Column("supervision_unit", Text),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("deadline", Date),
+    *_stamps(),
+    ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
+    Index("project_geom_idx", "geom", postgresql_using="gist"),
+    Index("project_county_code_category_idx", "county_code", "category"),
+)
+
+facility = Table(
+    "facility",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("code", String(24), nullable=False, unique=True),
+    Column("category", String(40), nullable=False),
+    Column("kind", String(10), nullable=False, server_default=text("'facility'")),
+    Column("subtype", Text),
+    Column("name", Text, nullable=False),
+    Column("geom", _geometry("POINT"), nullable=False),
+    *_codes(grid=True),
+    Column("state", String(10), nullable=False),
+    Column("unit_id", Integer, ForeignKey("unit.id")),
+    Column("target_date", Date),
+    *_stamps(),
+    ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
+    Index("facility_geom_idx", "geom", postgresql_using="gist"),
+)
+
+base_line = Table(
+    "base_line",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_en", Text),
+    Column("geom", _geometry("MULTILINESTRING"), nullable=False),
+    Column("county_code", String(6), ForeignKey("region.code")),
+    Column("synthetic", Boolean, nullable=False),
+    Column("source", Text, nullable=False),
+    Index("base_line_geom_idx", "geom", postgresql_using="gist"),
+)
