@@ -1,0 +1,1 @@
+"""Map rendering (地图渲染): GeoJSON in, HTML out; never touches the database."""
