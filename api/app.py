@@ -1,0 +1,52 @@
+"""The application factory (应用工厂): ``create_app(settings)`` builds everything, nothing global."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import add_exception_handlers
+from api.routes import areas, cases, health, home, works
+from api.routes import maps as map_routes
+from gis.db import make_engine
+from gis.settings import Settings
+from maps.assets import static_dirs
+
+
+def _mount_assets(app: FastAPI) -> None:
+    for name, directory in static_dirs().items():
+        app.mount(
+            f"{map_routes.STATIC_PREFIX}/{name}",
+            StaticFiles(directory=directory, check_dir=False),
+            name=f"vendor-{name}",
+        )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the VillageMap app: engine, routes, error handlers and locally served map assets."""
+    settings = settings or Settings()
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="VillageMap 乡村人居环境整治地图",
+        version="0.1.0",
+        description="农村人居环境整治：问题上图、派遣处置、现场销号。Cases, projects and facilities on a map.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    add_exception_handlers(app)
+    for module in (home, health, areas, cases, works, map_routes):
+        app.include_router(module.router)
+    _mount_assets(app)
+    return app

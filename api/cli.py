@@ -1,0 +1,128 @@
+"""The ``villagemap`` command (命令行): local database, migrations, sample data, serving, maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.app import create_app
+from api.routes.maps import patrol_map_data
+from data.load import DEFAULT_SEED, load_sample
+from gis import localdb, migrate
+from gis.db import make_engine, transaction
+from gis.errors import DomainError
+from gis.patrol import patrol_map_layers
+from gis.settings import Settings
+from maps.assets import inline
+from maps.patrol import render_patrol_map
+
+app = typer.Typer(help="VillageMap 乡村人居环境整治地图", no_args_is_help=True, add_completion=False)
+db = typer.Typer(help="数据库 / the database (local PostGIS cluster and migrations)", no_args_is_help=True)
+app.add_typer(db, name="db")
+
+
+def say(message: str) -> None:
+    """Print a progress line (Chinese first)."""
+    typer.echo(message)
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@db.command("up")
+def db_up() -> None:
+    """创建并启动本地 PostGIS 集群 / create (first time) and start the local PostGIS cluster."""
+    settings = Settings()
+    if not settings.uses_local_cluster:
+        say("已设置 DATABASE_URL，跳过本地集群 / DATABASE_URL is set: local cluster not used.")
+        return
+    try:
+        cluster = localdb.up(settings)
+    except localdb.LocalDbError as exc:
+        _fail(str(exc))
+        return
+    say(f"本地数据库已就绪 / local database ready: {cluster.info()}")
+
+
+@db.command("down")
+def db_down() -> None:
+    """停止本地集群 / stop the local cluster."""
+    stopped = localdb.down(Settings())
+    say("已停止 / stopped." if stopped else "未在运行 / was not running.")
+
+
+@db.command("status")
+def db_status() -> None:
+    """本地集群与迁移状态 / local cluster and migration status."""
+    settings = Settings()
+    if settings.uses_local_cluster:
+        cluster = localdb.cluster(settings)
+        running = localdb.is_running(cluster)
+        say(f"本地集群 / local cluster: {'运行中 running' if running else '未运行 stopped'} ({cluster.info()})")
+        if running:
+            for name, version in localdb.versions(cluster).items():
+                say(f"  {name} {version}")
+    engine = make_engine(settings, pool_size=1)
+    say(f"迁移版本 / schema revision: {migrate.current_revision(engine)} (head {migrate.head_revision()})")
+    engine.dispose()
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """执行数据库迁移 / apply the migrations (alembic upgrade head)."""
+    engine = make_engine(Settings(), pool_size=1)
+    migrate.upgrade(engine)
+    say(f"迁移完成 / schema at {migrate.current_revision(engine)}")
+    engine.dispose()
+
+
+@app.command("load-sample")
+def load_sample_cmd(
+    seed: Annotated[int, typer.Option(help="随机种子 / generator seed")] = DEFAULT_SEED,
+    cases: Annotated[int, typer.Option(help="近一年案件数 / cases of the last year")] = 3000,
+) -> None:
+    """载入样例数据（利通区、平罗县）/ load the sample data; skipped when already loaded."""
+    engine = make_engine(Settings(), pool_size=1)
+    report = load_sample(engine, seed=seed, cases=cases)
+    engine.dispose()
+    if report.skipped:
+        say("样例数据已存在，跳过 / sample data already loaded: skipped.")
+        return
+    counts = ", ".join(f"{k}={v}" for k, v in report.counts.items())
+    say(f"样例数据已载入 / sample loaded in {report.seconds:.1f}s: {counts}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址 / bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="端口 / port")] = None,
+) -> None:
+    """启动服务 / serve VillageMap over HTTP (default http://127.0.0.1:8000)."""
+    settings = Settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    say(f"VillageMap: http://{bind_host}:{bind_port}/")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+
+
+@app.command("render-map")
+def render_map(
+    grid_code: Annotated[str, typer.Argument(help="15 位网格代码 / grid code")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出 HTML 文件 / output file")],
+) -> None:
+    """生成网格巡查图（离线单文件）/ write a grid's patrol map as one self-contained HTML file."""
+    engine = make_engine(Settings(), pool_size=1)
+    try:
+        with transaction(engine) as conn:
+            data = patrol_map_data(patrol_map_layers(conn, grid_code))
+    except DomainError as exc:
+        _fail(f"{exc.detail_zh}\n{exc.detail_en}")
+        return
+    finally:
+        engine.dispose()
+    output.write_text(render_patrol_map(data, assets=inline()), encoding="utf-8")
+    say(f"已生成 / written: {output} ({output.stat().st_size // 1024} KB)")

@@ -1,0 +1,129 @@
+"""Errors as RFC 9457 problem+json (错误响应), mapped from domain errors in one table.
+
+Database errors are translated in one place too: a statement timeout is a 503 that says to narrow
+the query, a rule in the schema that refuses a write is a 409, and anything unexpected is a 500
+whose body never leaks SQL or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis.errors import (
+    Conflict,
+    DomainError,
+    InvalidGeometry,
+    InvalidParameter,
+    NotFound,
+    StorageRefused,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("villagemap")
+
+STATUS_CODES: dict[type[DomainError], int] = {
+    NotFound: 404,
+    InvalidParameter: 400,
+    InvalidGeometry: 422,
+    Conflict: 409,
+    StorageRefused: 409,
+}
+
+
+class ProblemResponse(Response):
+    """A problem+json response (UTF-8, Chinese kept readable)."""
+
+    media_type = PROBLEM_JSON
+
+    def render(self, content: Any) -> bytes:
+        """Serialise with orjson."""
+        return orjson.dumps(content)
+
+
+def problem(status: int, title: str, detail_zh: str, detail_en: str, **extra: Any) -> ProblemResponse:
+    """A problem document: ``title``, ``detail`` (English), ``detail_zh`` and any extras."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail_en,
+            "detail_zh": detail_zh} | extra  # fmt: skip
+    return ProblemResponse(body, status_code=status)
+
+
+def _domain(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    status = next((code for cls, code in STATUS_CODES.items() if isinstance(exc, cls)), 400)
+    return problem(status, exc.title, exc.detail_zh, exc.detail_en, **exc.extra)
+
+
+def _validation(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body")]
+    name = ".".join(where) or "request"
+    in_body = first.get("loc", ("",))[0] == "body"
+    zh, en = _explain(first.get("type", ""), name, first.get("msg", ""), first.get("ctx") or {})
+    return problem(422 if in_body else 400, "Invalid request", zh, en, parameter=name)
+
+
+def _explain(kind: str, name: str, msg: str, ctx: dict[str, Any]) -> tuple[str, str]:
+    if kind in ("int_parsing", "int_type"):
+        return f"参数 {name} 须为整数。", f"{name} must be an integer."
+    if kind in ("bool_parsing", "bool_type"):
+        return f"参数 {name} 须为 true 或 false。", f"{name} must be true or false."
+    if kind == "missing":
+        return f"缺少参数 {name}。", f"{name} is required."
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"参数 {name} 须不小于 {bound}。", f"{name} must be at least {bound}."
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"参数 {name} 须不大于 {bound}。", f"{name} must be at most {bound}."
+    if kind == "string_pattern_mismatch":
+        return f"参数 {name} 格式不对。", f"{name} has the wrong format ({msg})."
+    return f"参数 {name} 无效：{msg}", f"{name} is invalid: {msg}"
+
+
+def _http(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return problem(404, "Not found", "没有这个地址。", "There is no such path.")
+    if exc.status_code == 405:
+        return problem(
+            405,
+            "Method not allowed",
+            "该地址不支持此请求方法。",
+            "This path does not accept that method.",
+        )
+    return problem(exc.status_code, "HTTP error", str(exc.detail), str(exc.detail))
+
+
+def _database(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    code = getattr(exc.orig, "sqlstate", None)
+    if code == "57014":  # query_canceled: statement_timeout
+        return problem(503, "Query took too long", "查询超时：请缩小范围（bbox、区域或类别）后重试。",
+                       "The query timed out: narrow it (bbox, area or category) and try again.")  # fmt: skip
+    if isinstance(exc, OperationalError):
+        return problem(503, "Database unavailable", "数据库暂时无法连接，请稍后重试。",
+                       "The database cannot be reached right now; try again shortly.")  # fmt: skip
+    log.exception("database error", exc_info=exc)
+    return problem(
+        500,
+        "Internal error",
+        "服务器内部错误，已记录。",
+        "Internal server error; it has been logged.",
+    )
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Install the handlers: domain errors by table, validation, HTTP and database errors."""
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DBAPIError, _database)
