@@ -108,7 +108,7 @@ def simulate(tl: Timeline, who: Actors, geom: BaseGeometry, deadline_days: int, 
         tl.step(tl.hours(24, 240), "suspend", "suspended", who.inspector,
                 note="需结合截污控源工程整治，暂挂账", data={"review_on": review})  # fmt: skip
         return
-    if kind == "normal" and rng.random() < 0.18:
+    if kind == "normal" and rng.random() < 0.07:
         return  # stuck with the assignee: runs past its deadline
     on_time = kind == "campaign" or rng.random() < 0.8
     _fix(tl, who, geom, on_time)

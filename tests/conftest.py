@@ -15,12 +15,10 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 
-import psycopg
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from psycopg import sql
-from sqlalchemy import Connection, Engine, make_url
+from sqlalchemy import Connection, Engine
 
 from api.app import create_app
 from api.deps import get_conn
@@ -28,52 +26,17 @@ from data.cases import SHANGHAI
 from data.load import LoadReport, load_sample
 from gis import migrate
 from gis.db import make_engine
-from gis.localdb import TEMPLATE_DB
 from gis.settings import Settings
+from tests.databases import scratch_database
 
-TEST_DB = f"villagemap_test_{os.getpid()}"
 NOW = datetime.now(SHANGHAI)
-
-
-def _server_url() -> str:
-    override = os.environ.get("VILLAGEMAP_TEST_DATABASE_URL")
-    return Settings(database_url=override).database_url if override else Settings().database_url
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _create_database(admin_url: str) -> None:
-    with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-        has_template = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [TEMPLATE_DB]).fetchone()
-        name = sql.Identifier(TEST_DB)
-        if has_template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(name, sql.Identifier(TEMPLATE_DB)))
-            return
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
-    with psycopg.connect(_libpq(_test_url(admin_url)), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-
-
-def _drop_database(admin_url: str) -> None:
-    with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(TEST_DB)))
-
-
-def _test_url(admin_url: str) -> str:
-    return make_url(admin_url).set(database=TEST_DB).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
 def settings() -> Iterator[Settings]:
     """Settings pointing at a fresh test database (created here, dropped at the end)."""
-    admin_url = _server_url()
-    _create_database(admin_url)
-    try:
-        yield Settings(database_url=_test_url(admin_url))
-    finally:
-        _drop_database(admin_url)
+    with scratch_database() as test_settings:
+        yield test_settings
 
 
 @pytest.fixture(scope="session")

@@ -315,36 +315,34 @@ CREATE INDEX base_line_geom_idx ON base_line USING gist (geom);
 """
 
 LOCATE = """
+-- How much of g lies in container, in g's own dimension, on the ellipsoid: points counted,
+-- lines in metres, polygons in square metres.
+CREATE FUNCTION vm_share(container geometry, g geometry) RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE ST_Dimension(g)
+           WHEN 0 THEN ST_NumGeometries(ST_Intersection(container, g))::float8
+           WHEN 1 THEN ST_Length(ST_Intersection(container, g)::geography)
+           ELSE ST_Area(ST_Intersection(container, g)::geography)
+         END
+$$;
+
 -- The grid a geometry belongs to (所属网格), DESIGN §2: the grid containing a point (on a shared
 -- border, the grid with the smallest code); for a line or polygon the grid holding the longest
--- part or largest area of it, measured on the ellipsoid (ties: smallest code). NULL when the
--- geometry touches no grid.
+-- part or largest area of it (ties: smallest code). NULL when the geometry touches no grid.
 CREATE FUNCTION vm_grid_for(g geometry) RETURNS varchar
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT r.code
-  FROM region r
+  SELECT r.code FROM region r
   WHERE r.level = 'grid' AND ST_Intersects(r.geom, g)
-  ORDER BY CASE ST_Dimension(g)
-             WHEN 0 THEN -ST_NumGeometries(ST_Intersection(r.geom, g))::float8
-             WHEN 1 THEN -ST_Length(ST_Intersection(r.geom, g)::geography)
-             ELSE -ST_Area(ST_Intersection(r.geom, g)::geography)
-           END,
-           r.code
+  ORDER BY vm_share(r.geom, g) DESC, r.code
   LIMIT 1
 $$;
 
--- The region of a level that holds the largest part of a geometry (projects: 所属乡镇/村).
+-- The region of a level that holds the largest part of a geometry (projects: 所属村).
 CREATE FUNCTION vm_region_for(g geometry, lvl varchar) RETURNS varchar
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
-  SELECT r.code
-  FROM region r
+  SELECT r.code FROM region r
   WHERE r.level = lvl AND ST_Intersects(r.geom, g)
-  ORDER BY CASE ST_Dimension(g)
-             WHEN 0 THEN -ST_NumGeometries(ST_Intersection(r.geom, g))::float8
-             WHEN 1 THEN -ST_Length(ST_Intersection(r.geom, g)::geography)
-             ELSE -ST_Area(ST_Intersection(r.geom, g)::geography)
-           END,
-           r.code
+  ORDER BY vm_share(r.geom, g) DESC, r.code
   LIMIT 1
 $$;
 
@@ -370,6 +368,6 @@ def downgrade() -> None:
     op.execute(
         "DROP TABLE base_line, facility, project, case_event, case_reporter, cases, "
         "case_code_counter, unit, category, region CASCADE;"
-        "DROP FUNCTION vm_grid_for(geometry), vm_region_for(geometry, varchar), "
+        "DROP FUNCTION vm_grid_for(geometry), vm_region_for(geometry, varchar), vm_share(geometry, geometry), "
         "vm_next_case_code(varchar, timestamptz), vm_refuse_change(), vm_geom_ok(geometry);"
     )
