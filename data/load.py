@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from data.baselines import build_base_lines
 from data.cases import SHANGHAI, CaseGenerator, CategoryInfo, SampleCase
+from data.demo import create_demo_accounts
 from data.places import Village, lines_in
 from data.regions import build_regions
 from data.units import UnitRow, all_units
@@ -107,7 +108,12 @@ def _case_rows(cases: Iterable[SampleCase]) -> Iterator[list[Any]]:
                lead_unit_code(c.category, v.county, v.township) if assigned else None,
                [f"{v.township}-gov"] if assigned else [],
                assignee_unit_code(c.category, v.county, v.township) if assigned else None,
-               None, c.events[0].at, c.closed_at, len(c.events), "sample", True]  # fmt: skip
+               None, c.events[0].at, c.closed_at, len(c.events), "sample", True, _review_on(c)]  # fmt: skip
+
+
+def _review_on(c: SampleCase) -> str | None:
+    last = c.events[-1]
+    return str(last.data["review_on"]) if c.status == "suspended" else None
 
 
 def _event_rows(cases: Iterable[SampleCase]) -> Iterator[list[Any]]:
@@ -146,7 +152,7 @@ def _units(regions: gpd.GeoDataFrame) -> list[UnitRow]:
 
 
 def load_sample(engine: Engine, *, seed: int = DEFAULT_SEED, now: datetime | None = None,
-                cases: int = 3000) -> LoadReport:  # fmt: skip
+                cases: int = 3000, demo_password: str = "demo") -> LoadReport:  # fmt: skip
     """Generate and load the sample for 利通区 and 平罗县 unless regions are already loaded."""
     started = time.monotonic()
     now = now or datetime.now(SHANGHAI)
@@ -173,5 +179,6 @@ def load_sample(engine: Engine, *, seed: int = DEFAULT_SEED, now: datetime | Non
         cur.execute(WORK_STAGING)
         counts["works"] = copy_rows(cur, "stage_work", WORK_COLUMNS, _work_rows(works))
         insert_staged_works(cur)
+        counts["demo_accounts"] = create_demo_accounts(sa_conn, demo_password)
         cur.execute("ANALYZE")
     return LoadReport(skipped=False, counts=counts, seconds=time.monotonic() - started)

@@ -18,7 +18,7 @@ CREATE TEMP TABLE stage_case (
   id bigint PRIMARY KEY, category varchar(40), subtype text, attributes jsonb, geom geometry,
   status varchar(12), title text, description text, deadline date, lead_unit text,
   responsible_units text[], assignee_unit text, assignee_user text, reported_at timestamptz,
-  closed_at timestamptz, version integer, source varchar(16), synthetic boolean
+  closed_at timestamptz, version integer, source varchar(16), synthetic boolean, review_on date
 ) ON COMMIT DROP;
 CREATE TEMP TABLE stage_event (
   case_id bigint, action varchar(16), from_status varchar(12), to_status varchar(12),
@@ -44,7 +44,7 @@ WITH located AS (
   INSERT INTO cases (id, code, category, subtype, attributes, geom, county_code, township_code,
                      village_code, grid_code, status, title, description, deadline, lead_unit_id,
                      responsible_unit_ids, assignee_unit_id, assignee_user, reported_at, closed_at,
-                     synthetic, source, version, created_at, updated_at)
+                     synthetic, source, version, created_at, updated_at, review_on, closed_on_time)
   SELECT n.id, n.county || '-' || n.yr || '-' || lpad(n.seq::text, 6, '0'), n.category, n.subtype,
          n.attributes, ST_SetSRID(n.geom, 4326), n.county, left(n.grid, 9), left(n.grid, 12), n.grid,
          n.status, n.title, n.description, n.deadline,
@@ -53,7 +53,9 @@ WITH located AS (
                    WHERE u.code = ANY (n.responsible_units)), '{}'),
          (SELECT id FROM unit WHERE code = n.assignee_unit), n.assignee_user, n.reported_at,
          n.closed_at, n.synthetic, n.source, n.version, n.reported_at,
-         coalesce(n.closed_at, n.reported_at)
+         coalesce(n.closed_at, n.reported_at), n.review_on,
+         CASE WHEN n.closed_at IS NULL OR n.deadline IS NULL THEN NULL
+              ELSE (n.closed_at AT TIME ZONE 'Asia/Shanghai')::date <= n.deadline END
   FROM numbered n
   RETURNING 1
 )
@@ -79,7 +81,7 @@ FROM stage_reporter r JOIN cases c ON c.id = r.case_id
 
 CASE_COLUMNS = ("id", "category", "subtype", "attributes", "geom", "status", "title",
                 "description", "deadline", "lead_unit", "responsible_units", "assignee_unit",
-                "assignee_user", "reported_at", "closed_at", "version", "source", "synthetic")  # fmt: skip
+                "assignee_user", "reported_at", "closed_at", "version", "source", "synthetic", "review_on")  # fmt: skip
 EVENT_COLUMNS = ("case_id", "action", "from_status", "to_status", "actor", "at", "position",
                  "accuracy_m", "note", "data")  # fmt: skip
 

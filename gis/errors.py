@@ -53,6 +53,45 @@ class StorageRefused(DomainError):
     title = "Refused by the database"
 
 
+class InvalidField(DomainError):
+    """A field of a request body is missing or wrong (字段错误); carries the field name."""
+
+    title = "Invalid field"
+
+    def __init__(self, field: str, detail_zh: str, detail_en: str, **extra: Any) -> None:
+        super().__init__(detail_zh, detail_en, field=field, **extra)
+
+
+class CloseoutRefused(DomainError):
+    """An on-site close-out the rules refuse (结案被拒): too far, too inaccurate, water not clean."""
+
+    title = "Close-out refused"
+
+
+class NotAuthenticated(DomainError):
+    """No valid credentials (未登录或令牌无效)."""
+
+    title = "Not authenticated"
+
+
+class Forbidden(DomainError):
+    """The caller's role may not do this at all (无权操作)."""
+
+    title = "Forbidden"
+
+
+class PreconditionRequired(DomainError):
+    """A write that must say which version it changes (缺少版本号)."""
+
+    title = "Precondition required"
+
+
+class TooManyRequests(DomainError):
+    """Too many anonymous reports from one client (上报过于频繁)."""
+
+    title = "Too many requests"
+
+
 def unknown(parameter: str, value: str, what_zh: str, what_en: str) -> InvalidParameter:
     """The common case: a filter names an area, category or status that does not exist."""
     return InvalidParameter(
@@ -61,3 +100,16 @@ def unknown(parameter: str, value: str, what_zh: str, what_en: str) -> InvalidPa
         f"{parameter}: unknown {what_en} '{value}'; check the spelling or list the valid values.",
         value=value,
     )
+
+
+class PhotoRejected(DomainError):
+    """An uploaded photo the store refuses (照片被拒收); ``reason`` says why, for clients to branch on.
+
+    Reasons: ``empty``, ``too_large``, ``too_many_pixels``, ``unsupported_type``, ``corrupt``.
+    """
+
+    title = "Photo rejected"
+
+    def __init__(self, reason: str, detail_zh: str, detail_en: str, **extra: Any) -> None:
+        super().__init__(detail_zh, detail_en, reason=reason, **extra)
+        self.reason = reason

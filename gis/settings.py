@@ -13,6 +13,7 @@ LOCAL_PORT = 55433
 
 
 STATE_DIR = PROJECT_ROOT / ".villagemap"
+DEFAULT_JWT_SECRET = "development-only-secret-change-me-in-production"
 PASSFILE = STATE_DIR / "pgpass"
 
 
@@ -52,6 +53,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     public_base_url: str = ""
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    token_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
+    demo_password: str = "demo"
+    photo_dir: Path = STATE_DIR / "photos"
+    photo_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_vertices: int = Field(10_000, ge=4)
+    anonymous_reports_per_hour: int = Field(10, ge=0)
+    trust_forwarded_for: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +74,15 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = local_database_url(self.local_db_port)
         return self
+
+    def production_problems(self) -> list[str]:
+        """Why this configuration must not serve in production (the serve command refuses)."""
+        problems = []
+        if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32:
+            problems.append(
+                "VILLAGEMAP_JWT_SECRET 未设置或过短（至少 32 字符）/ set a secret of at least 32 characters"
+            )
+        return problems
 
     @property
     def uses_local_cluster(self) -> bool:

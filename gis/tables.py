@@ -106,6 +106,7 @@ category = Table(
     Column("color", String(7), nullable=False),
     Column("symbol", String(24), nullable=False),
     Column("sort_order", Integer, nullable=False),
+    Column("closeout_rules", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     UniqueConstraint("code", "kind"),
 )
 
@@ -150,8 +151,17 @@ cases = Table(
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     *_stamps(),
+    Column("created_by", Integer, ForeignKey("app_user.id")),
+    Column("possible_duplicates", ARRAY(BigInteger), nullable=False, server_default=text("'{}'")),
+    Column("duplicate_of", BigInteger, ForeignKey("cases.id")),
+    Column("closed_on_time", Boolean),
+    Column("remedied_geom", _geometry()),
+    Column("review_on", Date),
+    Column("extension_requested", Date),
+    Column("round", Integer, nullable=False, server_default=text("1")),
     ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
     Index("cases_geom_idx", "geom", postgresql_using="gist"),
+    Index("cases_assignee_unit_id_status_idx", "assignee_unit_id", "status"),
     Index("cases_grid_code_status_idx", "grid_code", "status"),
     Index("cases_village_code_status_idx", "village_code", "status"),
     Index("cases_category_status_idx", "category", "status"),
@@ -165,6 +175,7 @@ case_reporter = Table(
     Column("name", Text),
     Column("phone", Text),
     Column("erased_at", DateTime(timezone=True)),
+    Column("client_key", String(64)),
 )
 
 case_event = Table(
@@ -183,6 +194,9 @@ case_event = Table(
     Column("note", Text),
     Column("photo_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("data", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("actor_id", Integer, ForeignKey("app_user.id")),
+    Column("actor_role", String(20)),
+    Column("position_datum", String(10)),
     Index("case_event_case_id_at_idx", "case_id", "at"),
 )
 
@@ -251,4 +265,82 @@ base_line = Table(
     Column("synthetic", Boolean, nullable=False),
     Column("source", Text, nullable=False),
     Index("base_line_geom_idx", "geom", postgresql_using="gist"),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit_id", Integer, ForeignKey("unit.id")),
+    Column("password_hash", Text, nullable=False),
+    Column("token_version", Integer, nullable=False, server_default=text("1")),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("is_demo", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+user_area = Table(
+    "user_area",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False),
+    Column("area_code", String(15), ForeignKey("region.code"), nullable=False),
+    Column("from_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("to_at", DateTime(timezone=True)),
+    Index("user_area_user_id_idx", "user_id", postgresql_where=text("to_at IS NULL")),
+    Index("user_area_area_code_idx", "area_code"),
+    Index("user_area_one_open_key", "user_id", "area_code", unique=True, postgresql_where=text("to_at IS NULL")),
+)
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("prefix", String(12), nullable=False, unique=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("app_user.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+
+photo = Table(
+    "photo",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(16), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("exif_position", _geometry("POINT")),
+    Column("exif_time", DateTime(timezone=True)),
+    Column("uploaded_by", Integer, ForeignKey("app_user.id")),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+idempotency_key = Table(
+    "idempotency_key",
+    metadata,
+    Column("client_key", Text, primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("media_type", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+report_quota = Table(
+    "report_quota",
+    metadata,
+    Column("client_key", String(64), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("count", Integer, nullable=False),
 )

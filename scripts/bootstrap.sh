@@ -14,8 +14,9 @@ if [ -z "${DATABASE_URL:-}${VILLAGEMAP_DATABASE_URL:-}" ]; then
   packages+=(postgresql-15 postgresql-15-postgis-3 postgresql-15-pgrouting)
 fi
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+packages+=(fonts-wqy-microhei)   # Chinese text in photo watermarks (and in the browser tests)
 if [ "$want_test" = 1 ]; then
-  packages+=(chromium fonts-wqy-microhei)
+  packages+=(chromium)
 fi
 
 missing=()
