@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import add_exception_handlers
-from api.routes import areas, cases, health, home, works
+from api.routes import areas, auth, case_write, cases, health, home, photos, works
 from api.routes import maps as map_routes
 from gis.db import make_engine
+from gis.photos import PhotoStore
 from gis.settings import Settings
 from maps.assets import static_dirs
 
@@ -45,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.photo_store = PhotoStore(settings.photo_dir, max_bytes=settings.photo_max_bytes)
     add_exception_handlers(app)
-    for module in (home, health, areas, cases, works, map_routes):
+    for module in (home, health, auth, areas, cases, photos, case_write, works, map_routes):
         app.include_router(module.router)
     _mount_assets(app)
     return app

@@ -16,6 +16,7 @@ from gis.db import make_engine, transaction
 from gis.errors import DomainError
 from gis.patrol import patrol_map_layers
 from gis.settings import Settings
+from gis.users import demo_accounts
 from maps.assets import inline
 from maps.patrol import render_patrol_map
 
@@ -87,14 +88,27 @@ def load_sample_cmd(
     cases: Annotated[int, typer.Option(help="近一年案件数 / cases of the last year")] = 3000,
 ) -> None:
     """载入样例数据（利通区、平罗县）/ load the sample data; skipped when already loaded."""
-    engine = make_engine(Settings(), pool_size=1)
-    report = load_sample(engine, seed=seed, cases=cases)
+    settings = Settings()
+    engine = make_engine(settings, pool_size=1)
+    report = load_sample(engine, seed=seed, cases=cases, demo_password=settings.demo_password)
     engine.dispose()
     if report.skipped:
         say("样例数据已存在，跳过 / sample data already loaded: skipped.")
         return
     counts = ", ".join(f"{k}={v}" for k, v in report.counts.items())
     say(f"样例数据已载入 / sample loaded in {report.seconds:.1f}s: {counts}")
+
+
+def _refuse_unsafe_production(settings: Settings) -> None:
+    problems = settings.production_problems()
+    engine = make_engine(settings, pool_size=1)
+    with engine.connect() as conn:
+        demos = demo_accounts(conn)
+    engine.dispose()
+    if demos:
+        problems.append(f"存在演示账号 / demo accounts exist: {', '.join(demos)}")
+    if problems:
+        _fail("生产模式拒绝启动 / refusing to serve in production:\n- " + "\n- ".join(problems))
 
 
 @app.command("serve")
@@ -104,6 +118,8 @@ def serve(
 ) -> None:
     """启动服务 / serve VillageMap over HTTP (default http://127.0.0.1:8000)."""
     settings = Settings()
+    if settings.environment == "production":
+        _refuse_unsafe_production(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
     say(f"VillageMap: http://{bind_host}:{bind_port}/")
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")

@@ -18,12 +18,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis.errors import (
+    CloseoutRefused,
     Conflict,
     DomainError,
+    Forbidden,
+    InvalidField,
     InvalidGeometry,
     InvalidParameter,
+    NotAuthenticated,
     NotFound,
+    PhotoRejected,
+    PreconditionRequired,
     StorageRefused,
+    TooManyRequests,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -33,8 +40,15 @@ STATUS_CODES: dict[type[DomainError], int] = {
     NotFound: 404,
     InvalidParameter: 400,
     InvalidGeometry: 422,
+    InvalidField: 422,
+    CloseoutRefused: 422,
+    NotAuthenticated: 401,
+    Forbidden: 403,
     Conflict: 409,
     StorageRefused: 409,
+    PreconditionRequired: 428,
+    PhotoRejected: 422,
+    TooManyRequests: 429,
 }
 
 
@@ -49,16 +63,25 @@ class ProblemResponse(Response):
 
 
 def problem(status: int, title: str, detail_zh: str, detail_en: str, **extra: Any) -> ProblemResponse:
-    """A problem document: ``title``, ``detail`` (English), ``detail_zh`` and any extras."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail_en,
-            "detail_zh": detail_zh} | extra  # fmt: skip
+    """A problem document: ``title``, ``detail`` (English), ``detail_zh`` and any extras.
+
+    Extras never overwrite the RFC 9457 members.
+    """
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail_en}
+    body["detail_zh"] = detail_zh
+    body |= {key: value for key, value in extra.items() if key not in body}
     return ProblemResponse(body, status_code=status)
 
 
 def _domain(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     status = next((code for cls, code in STATUS_CODES.items() if isinstance(exc, cls)), 400)
-    return problem(status, exc.title, exc.detail_zh, exc.detail_en, **exc.extra)
+    response = problem(status, exc.title, exc.detail_zh, exc.detail_en, **exc.extra)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if status == 429 and "retry_after_s" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after_s"])
+    return response
 
 
 def _validation(_request: Request, exc: Exception) -> Response:
@@ -84,6 +107,14 @@ def _explain(kind: str, name: str, msg: str, ctx: dict[str, Any]) -> tuple[str, 
     if kind in ("less_than_equal", "less_than"):
         bound = ctx.get("le", ctx.get("lt"))
         return f"参数 {name} 须不大于 {bound}。", f"{name} must be at most {bound}."
+    if kind == "extra_forbidden":
+        return f"不认识的字段 {name}，请删除它。", f"{name} is not a known field; remove it."
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{name} 须为日期，格式 YYYY-MM-DD。", f"{name} must be a date (YYYY-MM-DD)."
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{name} 须为有限的数字。", f"{name} must be a finite number."
+    if kind == "literal_error":
+        return f"{name} 的取值不对：{msg}", f"{name} has a value that is not allowed: {msg}"
     if kind == "string_pattern_mismatch":
         return f"参数 {name} 格式不对。", f"{name} has the wrong format ({msg})."
     return f"参数 {name} 无效：{msg}", f"{name} is invalid: {msg}"

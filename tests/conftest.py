@@ -9,14 +9,10 @@ transaction that is rolled back. Nothing is skipped: under CI a skipped test fai
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
@@ -28,15 +24,16 @@ from gis import migrate
 from gis.db import make_engine
 from gis.settings import Settings
 from tests.databases import scratch_database
+from tests.servers import serve_in_thread
 
 NOW = datetime.now(SHANGHAI)
 
 
 @pytest.fixture(scope="session")
-def settings() -> Iterator[Settings]:
-    """Settings pointing at a fresh test database (created here, dropped at the end)."""
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings for a fresh test database (created here, dropped at the end) and a photo folder."""
     with scratch_database() as test_settings:
-        yield test_settings
+        yield test_settings.model_copy(update={"photo_dir": tmp_path_factory.mktemp("photos")})
 
 
 @pytest.fixture(scope="session")
@@ -89,26 +86,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def live_url(settings: Settings, sample: LoadReport) -> Iterator[str]:
     """The real app served by uvicorn on a loopback port (for the browser tests)."""
     del sample
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.auth import PrincipalDep
 from api.deps import AfterDep, BBoxDep, ConnDep, LimitDep, LinksDep, strict_query
 from api.responses import GEOJSON, GeoJSONResponse
 from api.routes.docs import ERRORS, geojson_doc
@@ -20,10 +21,13 @@ CaseId = Annotated[int, Path(ge=1, description="案件 id / case id")]
     "/cases",
     response_class=GeoJSONResponse,
     responses=geojson_doc("案件列表 / a page of cases (FeatureCollection)") | ERRORS,
-    dependencies=[strict_query("category", "status", "area", "bbox", "overdue", "limit", "after")],
+    dependencies=[
+        strict_query("category", "status", "area", "bbox", "overdue", "mine", "review_due", "limit", "after")
+    ],
 )
 def list_cases(
     conn: ConnDep,
+    p: PrincipalDep,
     links: LinksDep,
     bbox: BBoxDep,
     limit: LimitDep,
@@ -32,6 +36,8 @@ def list_cases(
     status: Annotated[str | None, Query(description="状态，逗号分隔 / statuses, comma-separated")] = None,
     area: Annotated[str | None, Query(description="区县/乡镇/村/网格代码 / area code (6, 9, 12 or 15 digits)")] = None,
     overdue: Annotated[bool | None, Query(description="只看逾期（true）或未逾期（false）/ overdue only")] = None,
+    mine: Annotated[bool, Query(description="只看我负责的 / only cases in my scope")] = False,
+    review_due: Annotated[bool | None, Query(description="挂账到期复查（true）或未到期（false）")] = None,
 ) -> GeoJSONResponse:
     """案件列表：按 id 排序分页的 GeoJSON / cases as a paged GeoJSON FeatureCollection."""
     q = cases.CaseQuery(
@@ -40,10 +46,12 @@ def list_cases(
         area=area,
         bbox=bbox,
         overdue=overdue,
+        mine=mine,
+        review_due=review_due,
         after=after,
         limit=limit,
     )
-    return GeoJSONResponse(cases.case_page(conn, q, links), media_type=GEOJSON)
+    return GeoJSONResponse(cases.case_page(conn, q, links, p), media_type=GEOJSON)
 
 
 @router.get(
@@ -51,6 +59,6 @@ def list_cases(
     response_class=GeoJSONResponse,
     responses=geojson_doc("一个案件 / one case (Feature)") | ERRORS,
 )
-def get_case(conn: ConnDep, case_id: CaseId) -> GeoJSONResponse:
-    """一个案件 / one case as a GeoJSON Feature."""
-    return GeoJSONResponse(cases.case_feature(conn, case_id))
+def get_case(conn: ConnDep, p: PrincipalDep, case_id: CaseId) -> GeoJSONResponse:
+    """一个案件 / one case as a GeoJSON Feature (whole within your scope, public view otherwise)."""
+    return GeoJSONResponse(cases.case_feature(conn, case_id, p))

@@ -33,9 +33,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def geojson_doc(description: str) -> dict[int | str, dict[str, Any]]:
-    """A 200 response documented as ``application/geo+json``."""
-    return {200: {"description": description, "content": {GEOJSON: {"schema": {"type": "object"}}}}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = ERRORS | {
+    401: {"description": "未登录或令牌无效 / not authenticated", "content": _PROBLEM},
+    403: {"description": "无权操作 / forbidden for this role", "content": _PROBLEM},
+    409: {"description": "版本或状态冲突 / stale version or wrong state", "content": _PROBLEM},
+    422: {"description": "内容无效（几何、字段、距离）/ invalid content", "content": _PROBLEM},
+    428: {"description": "缺少版本号 / version required", "content": _PROBLEM},
+    429: {"description": "上报过于频繁 / too many anonymous reports", "content": _PROBLEM},
+}
+
+
+def geojson_doc(description: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """A success response documented as ``application/geo+json``."""
+    return {status: {"description": description, "content": {GEOJSON: {"schema": {"type": "object"}}}}}
 
 
 def html_doc(description: str) -> dict[int | str, dict[str, Any]]:
