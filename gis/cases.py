@@ -50,7 +50,7 @@ def local_today() -> ColumnElement[Any]:
 
 
 def overdue_expr() -> ColumnElement[bool]:
-    """Overdue (逾期): the deadline day has passed and the case still waits for work."""
+    """Overdue (逾期): the deadline day has passed and the case is not closed (or rejected)."""
     return and_(c.c.deadline < local_today(), c.c.status.in_(RUNNING_STATUSES))
 
 

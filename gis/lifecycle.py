@@ -29,8 +29,8 @@ OPEN_STATUSES: Final[tuple[str, ...]] = (
     "suspended",
 )
 
-#: Cases whose deadline still runs: overdue (逾期) once the deadline day has passed.
-RUNNING_STATUSES: Final[tuple[str, ...]] = ("reported", "registered", "assigned", "in_progress")
+#: Overdue (逾期) = past the deadline day and not closed (nor rejected, which ends a case too).
+RUNNING_STATUSES: Final[tuple[str, ...]] = OPEN_STATUSES
 
 PROJECT_STATUSES: Final[dict[str, tuple[str, str]]] = {
     "planned": ("计划", "planned"),
