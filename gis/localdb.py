@@ -163,7 +163,8 @@ def _password() -> str:
 
 def _write_passfile(port: int, password: str) -> None:
     PASSFILE.parent.mkdir(parents=True, exist_ok=True)
-    PASSFILE.write_text(f"127.0.0.1:{port}:*:{APP_ROLE}:{password}\n")
+    line = f"127.0.0.1:{port}:*:{APP_ROLE}:{password}\n"
+    PASSFILE.write_text(line)
     PASSFILE.chmod(0o600)
 
 
