@@ -2,28 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from api import routes
 from api.errors import add_exception_handlers
-from api.routes import areas, auth, case_write, cases, health, home, photos, works
-from api.routes import maps as map_routes
+from api.responses import STATIC_PREFIX
 from gis.db import make_engine
 from gis.photos import PhotoStore
 from gis.settings import Settings
 from maps.assets import static_dirs
 
+#: Routers whose order matters come first (``/cases/{id}/photos`` before ``/cases/{id}/{action}``);
+#: every other module in ``api/routes`` with a ``router`` follows in name order.
+FIRST = ("home", "health", "auth", "areas", "cases", "photos")
+LAST = ("case_write",)
+
+
+def routers() -> list[APIRouter]:
+    """The routers of ``api/routes``, in the order they must be matched."""
+    names = sorted(m.name for m in pkgutil.iter_modules(routes.__path__))
+    ordered = [*FIRST, *(n for n in names if n not in FIRST + LAST), *LAST]
+    found = []
+    for name in ordered:
+        router = getattr(importlib.import_module(f"api.routes.{name}"), "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
 
 def _mount_assets(app: FastAPI) -> None:
     for name, directory in static_dirs().items():
-        app.mount(
-            f"{map_routes.STATIC_PREFIX}/{name}",
-            StaticFiles(directory=directory, check_dir=False),
-            name=f"vendor-{name}",
-        )
+        app.mount(f"{STATIC_PREFIX}/{name}", StaticFiles(directory=directory, check_dir=False), name=f"vendor-{name}")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.photo_store = PhotoStore(settings.photo_dir, max_bytes=settings.photo_max_bytes)
     add_exception_handlers(app)
-    for module in (home, health, auth, areas, cases, photos, case_write, works, map_routes):
-        app.include_router(module.router)
+    for router in routers():
+        app.include_router(router)
     _mount_assets(app)
     return app

@@ -11,3 +11,7 @@ class GeoJSONResponse(Response):
     """GeoJSON text (RFC 7946) handed over from PostGIS without decoding."""
 
     media_type = GEOJSON
+
+
+#: Where VillageMap serves the map's own JS/CSS (never a CDN).
+STATIC_PREFIX = "/static/vendor"

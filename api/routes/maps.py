@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import ConnDep, strict_query
+from api.responses import STATIC_PREFIX
 from api.routes.docs import ERRORS, html_doc
 from gis.attribution import ATTRIBUTION
 from gis.patrol import patrol_map_layers
@@ -15,7 +16,6 @@ from maps.assets import inline, served
 from maps.patrol import CategoryStyle, PatrolMapData, render_patrol_map
 
 router = APIRouter(tags=["maps 地图"])
-STATIC_PREFIX = "/static/vendor"
 
 
 def patrol_map_data(layers: dict[str, Any]) -> PatrolMapData:
