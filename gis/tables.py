@@ -36,7 +36,8 @@ from gis.db import metadata
 SRID = 4326
 
 
-def _geometry(kind: str = "GEOMETRY") -> Geometry:
+def geometry_column(kind: str = "GEOMETRY") -> Geometry:
+    """A geometry column type in the storage SRID; GiST indexes are declared explicitly."""
     return Geometry(geometry_type=kind, srid=SRID, spatial_index=False)
 
 
@@ -72,8 +73,8 @@ region = Table(
     Column("parent_code", String(15), ForeignKey("region.code")),
     Column("county_code", String(6), nullable=False),
     Column("ur_code", String(3)),
-    Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
-    Column("seat", _geometry("POINT")),
+    Column("geom", geometry_column("MULTIPOLYGON"), nullable=False),
+    Column("seat", geometry_column("POINT")),
     Column("synthetic", Boolean, nullable=False),
     Column("source", Text, nullable=False),
     Index("region_parent_code_idx", "parent_code"),
@@ -138,7 +139,7 @@ cases = Table(
     Column("kind", String(10), nullable=False, server_default=text("'problem'")),
     Column("subtype", Text),
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("geom", _geometry(), nullable=False),
+    Column("geom", geometry_column(), nullable=False),
     *_codes(grid=True),
     Column("status", String(12), nullable=False),
     Column("title", Text, nullable=False),
@@ -155,13 +156,17 @@ cases = Table(
     Column("possible_duplicates", ARRAY(BigInteger), nullable=False, server_default=text("'{}'")),
     Column("duplicate_of", BigInteger, ForeignKey("cases.id")),
     Column("closed_on_time", Boolean),
-    Column("remedied_geom", _geometry()),
+    Column("external_id", Text),
+    Column("import_batch_id", BigInteger, ForeignKey("import_batch.id")),
+    Column("location_approximate", Boolean, nullable=False, server_default=text("false")),
+    Column("remedied_geom", geometry_column()),
     Column("review_on", Date),
     Column("extension_requested", Date),
     Column("round", Integer, nullable=False, server_default=text("1")),
     ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
     Index("cases_geom_idx", "geom", postgresql_using="gist"),
     Index("cases_assignee_unit_id_status_idx", "assignee_unit_id", "status"),
+    Index("cases_external_id_key", "external_id", unique=True, postgresql_where=text("external_id IS NOT NULL")),
     Index("cases_grid_code_status_idx", "grid_code", "status"),
     Index("cases_village_code_status_idx", "village_code", "status"),
     Index("cases_category_status_idx", "category", "status"),
@@ -189,7 +194,7 @@ case_event = Table(
     Column("to_status", String(12), nullable=False),
     Column("actor", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    Column("position", _geometry("POINT")),
+    Column("position", geometry_column("POINT")),
     Column("accuracy_m", REAL),
     Column("note", Text),
     Column("photo_ids", ARRAY(Text), nullable=False, server_default=text("'{}'")),
@@ -210,7 +215,7 @@ project = Table(
     Column("subtype", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("description", Text, nullable=False, server_default=text("''")),
-    Column("geom", _geometry(), nullable=False),
+    Column("geom", geometry_column(), nullable=False),
     *_codes(grid=False),
     Column("status", String(20), nullable=False),
     Column("year", Integer, nullable=False),
@@ -243,7 +248,7 @@ facility = Table(
     Column("kind", String(10), nullable=False, server_default=text("'facility'")),
     Column("subtype", Text),
     Column("name", Text, nullable=False),
-    Column("geom", _geometry("POINT"), nullable=False),
+    Column("geom", geometry_column("POINT"), nullable=False),
     *_codes(grid=True),
     Column("state", String(10), nullable=False),
     Column("unit_id", Integer, ForeignKey("unit.id")),
@@ -260,7 +265,7 @@ base_line = Table(
     Column("kind", String(8), nullable=False),
     Column("name", Text, nullable=False),
     Column("name_en", Text),
-    Column("geom", _geometry("MULTILINESTRING"), nullable=False),
+    Column("geom", geometry_column("MULTILINESTRING"), nullable=False),
     Column("county_code", String(6), ForeignKey("region.code")),
     Column("synthetic", Boolean, nullable=False),
     Column("source", Text, nullable=False),
@@ -317,7 +322,7 @@ photo = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("size_bytes", Integer, nullable=False),
-    Column("exif_position", _geometry("POINT")),
+    Column("exif_position", geometry_column("POINT")),
     Column("exif_time", DateTime(timezone=True)),
     Column("uploaded_by", Integer, ForeignKey("app_user.id")),
     Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),

@@ -9,7 +9,8 @@ from sqlalchemy import inspect
 from geoalchemy2 import alembic_helpers
 
 from gis import migrate
-from gis.db import make_engine, metadata
+from gis.db import make_engine
+from gis.schema import metadata
 from tests.databases import scratch_database
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from geoalchemy2 import alembic_helpers
 
-import gis.tables  # noqa: F401  (registers the tables on the metadata)
+import gis.schema  # noqa: F401  (registers every table on the metadata)
 from gis.db import make_engine, metadata
 from gis.settings import Settings
 
