@@ -16,8 +16,8 @@ from sqlalchemy import Connection, or_, select, text
 from gis import tables as t
 from gis.access import Principal, case_scope
 from gis.errors import NotFound
+from gis.event_log import record_event
 from gis.photos_db import check_photos
-from gis.report import record_event
 
 PHOTOS = text("""
 SELECT p.id, p.content_type, p.width, p.height, p.uploaded_at,

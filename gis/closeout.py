@@ -20,7 +20,7 @@ from gis.actions import ActionIn, Change, Step, require_photos
 from gis.errors import CloseoutRefused, InvalidField
 from gis.geoinput import read_geometry, read_point
 from gis.photos_db import evidence
-from gis.report import wkb
+from gis.sqlgeom import wkb
 
 DISTANCE = text("""
 SELECT ST_Distance(c.geom::geography, ST_GeomFromWKB(decode(:wkb, 'hex'), 4326)::geography)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, select, update
 from gis import tables as t
 from gis.access import Principal, case_scope
 from gis.errors import Conflict, NotFound
-from gis.report import record_event
+from gis.event_log import record_event
 
 
 def erase_reporter(conn: Connection, p: Principal, case_id: int) -> None:

@@ -14,16 +14,19 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from gis.access import Principal
 from gis.categories import Category, check_attributes, check_subtype, load_category
 from gis.errors import Forbidden, InvalidField, InvalidGeometry, TooManyRequests
+from gis.event_log import record_event
 from gis.geoinput import read_geometry
 from gis.photos_db import check_photos
+from gis.sqlgeom import wkb
 
 REPORTING_ROLES = ("grid_manager", "village_official", "inspector", "water_staff", "admin")
+__all__ = ["ReportIn", "record_event", "report_case", "wkb"]
+
 PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 
 
@@ -41,11 +44,6 @@ class ReportIn:
     photo_ids: tuple[str, ...] = ()
     reporter_name: str | None = None
     reporter_phone: str | None = None
-
-
-def wkb(geom: BaseGeometry) -> str:
-    """Hex WKB for ``ST_GeomFromWKB(decode(:x, 'hex'), 4326)`` (full precision, no WKT rounding)."""
-    return str(shapely.to_wkb(geom, hex=True))
 
 
 NEAREST_GRID = text("""
@@ -70,6 +68,11 @@ SELECT vm_next_case_code(left(:grid, 6), now()), :category, :subtype, CAST(:attr
        CAST(:duplicates AS bigint[])
 FROM region v WHERE v.code = left(:grid, 12)
 RETURNING id, county_code
+""")
+
+
+INSERT_REPORTER = text("""
+INSERT INTO case_reporter (case_id, county_code, name, phone, client_key) VALUES (:i, :c, :n, :p, :k)
 """)
 
 
@@ -189,64 +192,8 @@ def report_case(
     }
     case_id, county = conn.execute(INSERT_CASE, params).one()
     if r.reporter_name or r.reporter_phone:
-        conn.execute(
-            text(
-                "INSERT INTO case_reporter (case_id, county_code, name, phone, client_key) VALUES (:i, :c, :n, :p, :k)"
-            ),
-            {"i": case_id, "c": county, "n": r.reporter_name, "p": r.reporter_phone, "k": client_key},
-        )
-    record_event(
-        conn,
-        int(case_id),
-        p,
-        "report",
-        None,
-        "reported",
-        photo_ids=r.photo_ids,
-        data={"possible_duplicates": duplicates} if duplicates else {},
-    )
+        values = {"i": case_id, "c": county, "n": r.reporter_name, "p": r.reporter_phone, "k": client_key}
+        conn.execute(INSERT_REPORTER, values)
+    extra = {"possible_duplicates": duplicates} if duplicates else {}
+    record_event(conn, int(case_id), p, "report", None, "reported", photo_ids=r.photo_ids, data=extra)
     return int(case_id)
-
-
-def record_event(
-    conn: Connection,
-    case_id: int,
-    p: Principal,
-    action: str,
-    from_status: str | None,
-    to_status: str,
-    *,
-    note: str | None = None,
-    position: BaseGeometry | None = None,
-    accuracy_m: float | None = None,
-    datum: str | None = None,
-    photo_ids: tuple[str, ...] = (),
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Append one event (事件) to a case's history; events are never changed afterwards."""
-    conn.execute(
-        text("""
-        INSERT INTO case_event (case_id, county_code, action, from_status, to_status, actor, actor_id, actor_role,
-                                position, accuracy_m, position_datum, note, photo_ids, data)
-        SELECT :case_id, county_code, :action, :from_status, :to_status, :actor, :actor_id, :role,
-               CASE WHEN CAST(:wkb AS text) IS NULL THEN NULL ELSE ST_GeomFromWKB(decode(:wkb, 'hex'), 4326) END,
-               :accuracy, :datum, :note,
-               CAST(:photos AS text[]), CAST(:data AS jsonb)
-        FROM cases WHERE id = :case_id
-        """),
-        {
-            "case_id": case_id,
-            "action": action,
-            "from_status": from_status,
-            "to_status": to_status,
-            "actor": p.username,
-            "actor_id": p.user_id,
-            "role": p.role,
-            "wkb": wkb(position) if position else None,
-            "accuracy": accuracy_m,
-            "datum": datum,
-            "note": note,
-            "photos": list(photo_ids),
-            "data": json.dumps(data or {}, ensure_ascii=False, default=str),
-        },
-    )

@@ -27,8 +27,8 @@ from gis.actions import (
 )
 from gis.closeout import close
 from gis.errors import Conflict, InvalidField, NotAuthenticated
+from gis.event_log import record_event
 from gis.photos_db import check_photos
-from gis.report import record_event
 from gis.units import unit_ids
 
 
