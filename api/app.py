@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import routes
 from api.errors import add_exception_handlers
+from api.openapi import use_openapi_30
 from api.responses import STATIC_PREFIX
 from gis.db import make_engine
 from gis.photos import PhotoStore
@@ -66,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers():
         app.include_router(router)
     _mount_assets(app)
+    use_openapi_30(app)
     return app

@@ -168,3 +168,22 @@ def case_page(conn: Connection, q: CaseQuery, links: PageLinks, p: Principal) ->
 def case_feature(conn: Connection, case_id: int, p: Principal) -> str:
     """One case as a GeoJSON Feature text, in the view the caller may have."""
     return _layer(p).one(conn, case_id)
+
+
+# Public helpers for the other read paths of cases (OGC API items, vector tiles, Open311): the same
+# joins, properties and public view as ``/cases``, so every interface shows a case the same way.
+
+
+def case_base(p: Principal) -> Select[Any]:
+    """The joined select of cases (案件基础查询): category, village, units, reporter for some roles."""
+    return _base(p)
+
+
+def case_properties(p: Principal, whole: ColumnElement[bool], hidden: ColumnElement[bool]) -> dict[str, Any]:
+    """Case properties as key → SQL expression, in the view ``whole``/``hidden`` describe."""
+    return _properties(p, whole, hidden)
+
+
+def village_point() -> ColumnElement[Any]:
+    """The village committee point (村委会位置) shown instead of a private location."""
+    return _village_point()

@@ -165,8 +165,12 @@ def report_case(
     max_vertices: int,
     anonymous_limit: int,
     source: str = "app",
+    event_data: dict[str, Any] | None = None,
 ) -> int:
-    """Store a new case and its ``report`` event; returns the case id."""
+    """Store a new case and its ``report`` event; returns the case id.
+
+    ``event_data`` is kept with the event (e.g. the channel and the client's ``media_url``).
+    """
     category, geom, grid = _checked(conn, p, r, max_vertices)
     if p.anonymous:
         _check_quota(conn, client_key, anonymous_limit)
@@ -194,6 +198,6 @@ def report_case(
     if r.reporter_name or r.reporter_phone:
         values = {"i": case_id, "c": county, "n": r.reporter_name, "p": r.reporter_phone, "k": client_key}
         conn.execute(INSERT_REPORTER, values)
-    extra = {"possible_duplicates": duplicates} if duplicates else {}
+    extra = ({"possible_duplicates": duplicates} if duplicates else {}) | (event_data or {})
     record_event(conn, int(case_id), p, "report", None, "reported", photo_ids=r.photo_ids, data=extra)
     return int(case_id)

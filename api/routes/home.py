@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import ConnDep
 from gis.attribution import ATTRIBUTION, ATTRIBUTION_EN, LICENCE_URL
+from gis.ogc.documents import landing_links
 from gis.summary import home_summary
 
 router = APIRouter(tags=["home 首页"])
@@ -48,6 +49,7 @@ def _landing(base: str) -> dict[str, Any]:
                 "title": "facilities",
                 "href": f"{base}/facilities",
             },
+            *landing_links(base),
         ],
     }
 
