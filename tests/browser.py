@@ -28,7 +28,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, Response, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Dialog,
+    Geolocation,
+    Page,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -205,3 +215,41 @@ def serve(mounts: dict[str, Path]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+PHONE_VIEWPORT = (360, 640)
+
+
+@contextmanager
+def open_phone(
+    url: str,
+    *,
+    browser: Browser,
+    geolocation: Geolocation | None = None,
+    service_workers: Literal["allow", "block"] = "allow",
+    viewport: tuple[int, int] = PHONE_VIEWPORT,
+) -> Iterator[PageProbe]:
+    """Open ``url`` on an emulated phone (360 × 640, touch, zh-CN), watched like :func:`open_page`.
+
+    Geolocation is granted and set to ``geolocation`` (``latitude``, ``longitude``, ``accuracy``);
+    service workers are allowed unless told otherwise, so offline pages can be tested with
+    ``probe.page.context.set_offline(True)``. Requests made by a service worker pass the same
+    blocking route as the page's own.
+    """
+    width, height = viewport
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation=geolocation,
+        permissions=["geolocation"],
+        service_workers=service_workers,
+    )
+    try:
+        probe = PageProbe(page=context.new_page())
+        probe._watch()
+        probe.page.goto(url, wait_until="load")
+        yield probe
+    finally:
+        context.close()
