@@ -1,4 +1,4 @@
-"""Tables of the office work (内业): campaigns, contractor scores, import batches."""
+"""Tables of the office work (内业): campaigns, contractor scores and schemes, import batches."""
 
 from __future__ import annotations
 
@@ -83,6 +83,19 @@ contractor_score = Table(
     Column("note", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("contractor_score_unit_id_month_idx", "unit_id", "month"),
+)
+
+contractor_scheme = Table(
+    "contractor_scheme",
+    metadata,
+    Column("id", Integer, Identity(), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("unit.id"), nullable=False),
+    Column("from_month", Date, nullable=False),
+    Column("township_weight", Numeric(4, 3), nullable=False),
+    Column("village_weight", Numeric(4, 3), nullable=False),
+    Column("items", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    UniqueConstraint("unit_id", "from_month", name="contractor_scheme_unit_id_from_month_key"),
 )
 
 import_batch = Table(
