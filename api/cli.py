@@ -9,16 +9,22 @@ import typer
 import uvicorn
 
 from api.app import create_app
-from api.routes.maps import patrol_map_data
+from api.cli_office import register_office_commands
+from api.map_build import MapView, patrol_map_for
 from data.load import DEFAULT_SEED, load_sample
 from gis import localdb, migrate
+from gis.access import ANONYMOUS
+from gis.apikeys import create_api_key, revoke_api_key
 from gis.db import make_engine, transaction
 from gis.errors import DomainError
-from gis.patrol import patrol_map_layers
+from gis.maps_data import principal_named
+from gis.patrol_route import RouteRequest
+from gis.photos import PhotoStore
 from gis.settings import Settings
 from gis.users import demo_accounts
 from maps.assets import inline
 from maps.patrol import render_patrol_map
+from maps.printlist import stop_list_page
 
 app = typer.Typer(help="VillageMap 乡村人居环境整治地图", no_args_is_help=True, add_completion=False)
 db = typer.Typer(help="数据库 / the database (local PostGIS cluster and migrations)", no_args_is_help=True)
@@ -129,12 +135,22 @@ def serve(
 def render_map(
     grid_code: Annotated[str, typer.Argument(help="15 位网格代码 / grid code")],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出 HTML 文件 / output file")],
+    user: Annotated[str | None, typer.Option(help="以该用户的视图生成 / in this user's view (default: public)")] = None,
+    route: Annotated[bool, typer.Option(help="绘制巡查路线 / draw the patrol route")] = True,
+    overdue_first: Annotated[bool, typer.Option(help="先巡查逾期问题 / overdue cases first")] = False,
+    stop_list: Annotated[Path | None, typer.Option(help="另存巡查清单 HTML / also write the stop list")] = None,
 ) -> None:
     """生成网格巡查图（离线单文件）/ write a grid's patrol map as one self-contained HTML file."""
-    engine = make_engine(Settings(), pool_size=1)
+    settings = Settings()
+    engine = make_engine(settings, pool_size=1)
     try:
         with transaction(engine) as conn:
-            data = patrol_map_data(patrol_map_layers(conn, grid_code))
+            p = principal_named(conn, user) if user else ANONYMOUS
+            if p is None:
+                _fail(f"没有账号 {user} / no such active user: {user}")
+                return
+            view = MapView(RouteRequest(grid_code, overdue_first=overdue_first) if route else None, inline=True)
+            data = patrol_map_for(conn, p, grid_code, view, PhotoStore(settings.photo_dir))
     except DomainError as exc:
         _fail(f"{exc.detail_zh}\n{exc.detail_en}")
         return
@@ -142,3 +158,42 @@ def render_map(
         engine.dispose()
     output.write_text(render_patrol_map(data, assets=inline()), encoding="utf-8")
     say(f"已生成 / written: {output} ({output.stat().st_size // 1024} KB)")
+    if stop_list is not None and data.route is not None:
+        stop_list.write_text(stop_list_page(data.title, data.route), encoding="utf-8")
+        say(f"巡查清单 / stop list: {stop_list}")
+
+
+api_keys = typer.Typer(help="接口密钥 / API keys for machine clients (Open311)", no_args_is_help=True)
+app.add_typer(api_keys, name="api-key")
+
+
+@api_keys.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="密钥名称（如某个 App）/ what the key is for")],
+    user: Annotated[str | None, typer.Option(help="以该用户身份上报 / report as this user (else anonymous)")] = None,
+) -> None:
+    """创建接口密钥（只显示一次）/ create an API key; it is shown once and stored only as a hash."""
+    engine = make_engine(Settings(), pool_size=1)
+    try:
+        with transaction(engine) as conn:
+            key = create_api_key(conn, name, user)
+    except DomainError as exc:
+        _fail(f"{exc.detail_zh}\n{exc.detail_en}")
+        return
+    finally:
+        engine.dispose()
+    say("接口密钥（只显示这一次，请妥善保存）/ API key (shown once, keep it safe):")
+    say(key)
+
+
+@api_keys.command("revoke")
+def api_key_revoke(prefix: Annotated[str, typer.Argument(help="密钥前缀（vm_ 后 8 位）/ the key's prefix")]) -> None:
+    """吊销接口密钥 / revoke an API key by its prefix."""
+    engine = make_engine(Settings(), pool_size=1)
+    with transaction(engine) as conn:
+        done = revoke_api_key(conn, prefix)
+    engine.dispose()
+    say("已吊销 / revoked." if done else "没有该前缀的有效密钥 / no active key with that prefix.")
+
+
+register_office_commands(app)

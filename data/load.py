@@ -22,6 +22,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from data.baselines import build_base_lines
+from data.campaigns import load_sample_campaigns
 from data.cases import SHANGHAI, CaseGenerator, CategoryInfo, SampleCase
 from data.demo import create_demo_accounts
 from data.places import Village, lines_in
@@ -38,6 +39,7 @@ from gis.bulk import (
     insert_staged_works,
     stage,
 )
+from gis.network import build_road_network
 
 SOURCES = Path(__file__).resolve().parent / "sources"
 DEFAULT_SEED = 20211215
@@ -179,6 +181,8 @@ def load_sample(engine: Engine, *, seed: int = DEFAULT_SEED, now: datetime | Non
         cur.execute(WORK_STAGING)
         counts["works"] = copy_rows(cur, "stage_work", WORK_COLUMNS, _work_rows(works))
         insert_staged_works(cur)
+        counts["road_edges"] = build_road_network(sa_conn)
+        counts["campaigns"] = load_sample_campaigns(sa_conn, now=now, seed=seed)
         counts["demo_accounts"] = create_demo_accounts(sa_conn, demo_password)
         cur.execute("ANALYZE")
     return LoadReport(skipped=False, counts=counts, seconds=time.monotonic() - started)

@@ -176,3 +176,108 @@ def insert_staged_works(cur: psycopg.Cursor[Any]) -> None:
     """Move staged projects and facilities into their tables, regions derived spatially."""
     cur.execute(INSERT_PROJECTS)
     cur.execute(INSERT_FACILITIES)
+
+
+# --- imports (导入): rows staged and checked by gis.gisio.stage, written in one statement each ---------
+
+IMPORT_BATCH = """
+INSERT INTO import_batch (filename, sha256, format, declared_crs, user_id, row_count, created, unchanged)
+VALUES (%(filename)s, %(sha256)s, %(format)s, %(crs)s, %(user_id)s, %(rows)s, 0, %(unchanged)s)
+RETURNING id
+"""
+
+# One case per new staged row: grid from import_grid, code numbered per county and local year of
+# the report, units resolved by name or code (unknown names kept as text in attributes).
+INSERT_IMPORTED_CASES = """
+WITH src AS (
+  SELECT r.*, p.geom, p.approx, g.grid, timestamptz 'epoch' + r.reported_us * interval '1 microsecond' AS reported_at,
+         timestamptz 'epoch' + r.closed_us * interval '1 microsecond' AS closed_at,
+         date '1970-01-01' + r.deadline_days AS deadline, date '1970-01-01' + r.review_days AS review_on,
+         CASE WHEN r.lead_unit IS NOT NULL THEN (SELECT u.id FROM unit u
+           WHERE u.name = r.lead_unit OR u.code = r.lead_unit ORDER BY u.id LIMIT 1) END AS lead_id,
+         CASE WHEN r.responsible_units IS NOT NULL THEN (SELECT array_agg(DISTINCT u.id)
+           FROM regexp_split_to_table(r.responsible_units, '[、,，;；]') x
+           JOIN unit u ON u.name = trim(x) OR u.code = trim(x)) END AS responsible_ids,
+         CASE WHEN r.responsible_units IS NOT NULL THEN (SELECT count(*)
+           FROM regexp_split_to_table(r.responsible_units, '[、,，;；]') x WHERE trim(x) <> '') ELSE 0 END
+           AS responsible_n
+  FROM import_row r JOIN import_place p ON p.rn = r.rn JOIN import_grid g ON g.rn = r.rn
+  WHERE NOT EXISTS (SELECT 1 FROM import_existing e WHERE e.rn = r.rn)
+), numbered AS (
+  SELECT s.*, left(s.grid, 6) AS county,
+         extract(year FROM coalesce(s.reported_at, now()) AT TIME ZONE 'Asia/Shanghai')::integer AS yr
+  FROM src s
+), counted AS (
+  SELECT n.*, coalesce(cc.last_seq, 0) + row_number() OVER (PARTITION BY n.county, n.yr
+           ORDER BY coalesce(n.reported_at, now()), n.rn) AS seq
+  FROM numbered n LEFT JOIN case_code_counter cc ON cc.county_code = n.county AND cc.year = n.yr
+), inserted AS (
+  INSERT INTO cases (code, category, subtype, attributes, geom, county_code, township_code, village_code, grid_code,
+                     status, title, description, deadline, lead_unit_id, responsible_unit_ids, reported_at, closed_at,
+                     closed_on_time, review_on, source, version, created_by, external_id, import_batch_id,
+                     location_approximate, created_at, updated_at)
+  SELECT c.county || '-' || c.yr || '-' || lpad(c.seq::text, 6, '0'), c.category, c.subtype,
+         CAST(c.attributes AS jsonb)
+           || CASE WHEN c.lead_unit IS NOT NULL AND c.lead_id IS NULL
+                   THEN jsonb_build_object('lead_unit_text', c.lead_unit) ELSE '{}' END
+           || CASE WHEN c.responsible_n > coalesce(cardinality(c.responsible_ids), 0)
+                   THEN jsonb_build_object('responsible_units_text', c.responsible_units) ELSE '{}' END,
+         c.geom, c.county, left(c.grid, 9), left(c.grid, 12), c.grid, c.status,
+         coalesce(c.title, v.name || coalesce(c.subtype, cat.label_zh)), coalesce(c.description, ''), c.deadline,
+         c.lead_id, coalesce(c.responsible_ids, '{}'), coalesce(c.reported_at, now()),
+         CASE WHEN c.status = 'closed' THEN c.closed_at END,
+         CASE WHEN c.status = 'closed' AND c.deadline IS NOT NULL
+              THEN (c.closed_at AT TIME ZONE 'Asia/Shanghai')::date <= c.deadline END,
+         CASE WHEN c.status = 'suspended' THEN c.review_on END, 'import',
+         CASE WHEN c.status = 'reported' THEN 1 ELSE 2 END, %(user_id)s, c.external_id, %(batch_id)s, c.approx,
+         now(), now()
+  FROM counted c JOIN region v ON v.code = left(c.grid, 12) JOIN category cat ON cat.code = c.category
+  ORDER BY c.grid, c.rn
+  RETURNING 1
+)
+INSERT INTO case_code_counter AS cc (county_code, year, last_seq)
+SELECT county, yr, max(seq) FROM counted GROUP BY county, yr
+ON CONFLICT (county_code, year) DO UPDATE SET last_seq = greatest(cc.last_seq, EXCLUDED.last_seq)
+"""
+
+# The ``report`` event of every imported case (with the batch id), then one event that brings it to
+# the ledger's state (立案、派遣、处置、销号 …) when that is not "reported".
+INSERT_IMPORTED_EVENTS = """
+WITH arg AS (
+  SELECT CAST(%(batch_id)s AS bigint) AS batch, CAST(%(actor)s AS text) AS actor, CAST(%(user_id)s AS integer) AS uid,
+         CAST(%(role)s AS text) AS role, CAST(%(filename)s AS text) AS file
+), imported AS (
+  SELECT c.id, c.county_code, c.status, c.reported_at, c.closed_at, r.rn, r.progress, r.inspector
+  FROM cases c JOIN import_row r ON r.external_id = c.external_id, arg
+  WHERE c.import_batch_id = arg.batch
+)
+INSERT INTO case_event (case_id, county_code, action, from_status, to_status, actor, actor_id, actor_role, at,
+                        note, data)
+SELECT i.id, i.county_code, 'report', NULL, 'reported', arg.actor, arg.uid, arg.role, i.reported_at,
+       CASE WHEN i.status = 'reported' THEN i.progress END,
+       jsonb_build_object('batch_id', arg.batch, 'row', i.rn, 'file', arg.file)
+FROM imported i, arg
+UNION ALL
+SELECT i.id, i.county_code,
+       CASE i.status WHEN 'registered' THEN 'register' WHEN 'assigned' THEN 'assign' WHEN 'in_progress' THEN 'start'
+                     WHEN 'resolved' THEN 'resolve' WHEN 'closed' THEN 'close' WHEN 'rejected' THEN 'reject'
+                     ELSE 'suspend' END,
+       'reported', i.status, CASE WHEN i.status = 'closed' THEN coalesce(i.inspector, arg.actor) ELSE arg.actor END,
+       arg.uid, arg.role, CASE WHEN i.status = 'closed' THEN i.closed_at ELSE greatest(now(), i.reported_at) END,
+       coalesce(i.progress, '据台账导入 imported from the ledger'),
+       jsonb_build_object('batch_id', arg.batch, 'row', i.rn, 'imported_state', true)
+FROM imported i, arg WHERE i.status <> 'reported'
+"""
+
+
+def insert_imported(cur: psycopg.Cursor[Any], batch: dict[str, Any]) -> int:
+    """Write the staged, checked import rows as cases with their events; returns the new case count."""
+    cur.execute(
+        "SELECT count(*) FROM import_row r JOIN import_grid g ON g.rn = r.rn "
+        "WHERE NOT EXISTS (SELECT 1 FROM import_existing e WHERE e.rn = r.rn)"
+    )
+    created = int(cur.fetchone()[0])  # type: ignore[index]
+    cur.execute(INSERT_IMPORTED_CASES, batch)
+    cur.execute(INSERT_IMPORTED_EVENTS, batch)
+    cur.execute("UPDATE import_batch SET created = %(created)s WHERE id = %(batch_id)s", batch | {"created": created})
+    return created

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from gis import tables as t
 from gis.geojson import PageLinks, feature, geometry_json, json_labels
@@ -56,3 +56,13 @@ def facility_page(conn: Connection, q: LayerQuery, links: PageLinks) -> str:
 def facility_feature(conn: Connection, facility_id: int) -> str:
     """``GET /facilities/{id}``: one facility as a Feature text."""
     return _layer().one(conn, facility_id)
+
+
+def facility_base() -> Select[Any]:
+    """The joined select of facilities (设施基础查询) the OGC API and tiles share with ``/facilities``."""
+    return _layer().base
+
+
+def facility_properties() -> dict[str, Any]:
+    """Facility properties as key → SQL expression (the same as ``/facilities``)."""
+    return _properties()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Numeric, and_, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Numeric, Select, and_, cast, func, literal_column, select
 
 from geoalchemy2 import Geography
 
@@ -90,3 +90,13 @@ def project_page(conn: Connection, q: LayerQuery, links: PageLinks) -> str:
 def project_feature(conn: Connection, project_id: int) -> str:
     """``GET /projects/{id}``: one project as a Feature text."""
     return _layer().one(conn, project_id)
+
+
+def project_base() -> Select[Any]:
+    """The joined select of projects (项目基础查询) the OGC API and tiles share with ``/projects``."""
+    return _layer().base
+
+
+def project_properties() -> dict[str, Any]:
+    """Project properties as key → SQL expression (the same as ``/projects``)."""
+    return _properties()

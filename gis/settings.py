@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     max_vertices: int = Field(10_000, ge=4)
     anonymous_reports_per_hour: int = Field(10, ge=0)
     trust_forwarded_for: bool = False
+    tianditu_token: str = ""  # 天地图 browser key: offers Tianditu base maps when set
 
     @field_validator("database_url")
     @classmethod

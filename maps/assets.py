@@ -67,6 +67,23 @@ LEAFLET = VendorPackage(
 
 PACKAGES: tuple[VendorPackage, ...] = (LEAFLET,)
 
+#: MapLibre GL (vector-tile pages): served under the prefix like Leaflet, never attached to Folium maps.
+MAPLIBRE = VendorPackage(
+    name="maplibre-gl", version="5.6.0", subdir="dist", scripts=("maplibre-gl.js",), styles=("maplibre-gl.css",)
+)
+SERVED_ONLY: tuple[VendorPackage, ...] = (MAPLIBRE,)
+
+#: Leaflet plugins a map asks for by name (``attach_assets(…, plugins=…)``): clustering and heat.
+MARKERCLUSTER = VendorPackage(
+    name="leaflet.markercluster",
+    version="1.5.3",
+    subdir="dist",
+    scripts=("leaflet.markercluster.js",),
+    styles=("MarkerCluster.css", "MarkerCluster.Default.css"),
+)
+HEAT = VendorPackage(name="leaflet.heat", version="0.2.0", subdir="dist", scripts=("leaflet-heat.js",))
+PLUGINS: dict[str, VendorPackage] = {package.name: package for package in (MARKERCLUSTER, HEAT)}
+
 _PREFIX_OK = re.compile(r"^(https?://[A-Za-z0-9.:\[\]-]+)?[A-Za-z0-9/_.~-]*$")
 
 
@@ -106,14 +123,14 @@ def inline(*, root: Path | None = None) -> AssetMode:
 def static_dirs(root: Path | None = None) -> dict[str, Path]:
     """URL sub-path → directory to mount under the prefix, e.g. ``{"leaflet": …/leaflet/dist}``."""
     base = root if root is not None else ASSET_ROOT
-    return {package.name: package.directory(base) for package in PACKAGES}
+    return {package.name: package.directory(base) for package in PACKAGES + SERVED_ONLY + tuple(PLUGINS.values())}
 
 
 def missing_assets(root: Path | None = None) -> list[str]:
     """Human-readable problems with the installed assets (缺失资源); empty when ready."""
     base = root if root is not None else ASSET_ROOT
     problems: list[str] = []
-    for package in PACKAGES:
+    for package in PACKAGES + tuple(PLUGINS.values()):
         installed = _installed_version(base / package.name)
         if installed is None:
             problems.append(f"{package.name}@{package.version}: not installed under {base}")
@@ -137,25 +154,27 @@ def require_assets(mode: AssetMode) -> None:
         )
 
 
-def attach_assets(folium_map: Any, mode: AssetMode) -> None:
+def attach_assets(folium_map: Any, mode: AssetMode, plugins: tuple[str, ...] = ()) -> None:
     """Give ``folium_map`` VillageMap's assets instead of folium's CDN defaults (挂载资源).
 
-    The lists are assigned on the instance: ``Map.add_js_link`` would mutate the class-level
-    defaults shared by every map in the process.
+    ``plugins`` names Leaflet plugins (:data:`PLUGINS`) the map needs besides Leaflet. The lists
+    are assigned on the instance: ``Map.add_js_link`` would mutate the class-level defaults shared
+    by every map in the process.
     """
     require_assets(mode)
+    packages = PACKAGES + tuple(PLUGINS[name] for name in plugins)
     if mode.is_inline:
         folium_map.default_js = []
         folium_map.default_css = []
         header = folium_map.get_root().header
-        for index, (name, markup) in enumerate(_inline_blocks(mode.asset_root())):
+        for index, (name, markup) in enumerate(_inline_blocks(mode.asset_root(), plugins)):
             header.add_child(RawHtml(markup), name=name, index=index)
         return
     folium_map.default_js = [
-        (f"{p.name}_js_{i}", f"{mode.prefix}/{p.name}/{s}") for p in PACKAGES for i, s in enumerate(p.scripts)
+        (f"{p.name}_js_{i}", f"{mode.prefix}/{p.name}/{s}") for p in packages for i, s in enumerate(p.scripts)
     ]
     folium_map.default_css = [
-        (f"{p.name}_css_{i}", f"{mode.prefix}/{p.name}/{s}") for p in PACKAGES for i, s in enumerate(p.styles)
+        (f"{p.name}_css_{i}", f"{mode.prefix}/{p.name}/{s}") for p in packages for i, s in enumerate(p.styles)
     ]
 
 
@@ -168,11 +187,11 @@ def _installed_version(package_dir: Path) -> str | None:
     return version if isinstance(version, str) else None
 
 
-@lru_cache(maxsize=4)
-def _inline_blocks(root: Path) -> tuple[tuple[str, str], ...]:
+@lru_cache(maxsize=8)
+def _inline_blocks(root: Path, plugins: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
     """(name, markup) of every inlined ``<style>`` and ``<script>``, in page order (cached)."""
     blocks: list[tuple[str, str]] = []
-    for package in PACKAGES:
+    for package in PACKAGES + tuple(PLUGINS[name] for name in plugins):
         directory = package.directory(root)
         label = f"{package.name}@{package.version}"
         blocks.append((f"{package.name}_license", _license_comment(root / package.name, label)))
@@ -218,10 +237,9 @@ def _icon_js(root: Path) -> str:
 
 def _license_comment(package_dir: Path, label: str) -> str:
     """The package's licence text as an HTML comment, kept with the inlined code."""
-    try:
-        text = (package_dir / "LICENSE").read_text(encoding="utf-8")
-    except OSError:
-        text = "see the package's licence on npm"
+    names = ("LICENSE", "LICENSE.md", "LICENSE.txt", "MIT-LICENCE.txt")
+    found = next((package_dir / name for name in names if (package_dir / name).is_file()), None)
+    text = found.read_text(encoding="utf-8") if found else "see the package's licence on npm"
     return f"<!-- {label} licence:\n{text.replace('--', '- -')}\n-->"
 
 

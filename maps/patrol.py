@@ -2,61 +2,51 @@
 
 Input is plain GeoJSON (RFC 7946, [lon, lat]); output is one HTML page. No database, no network:
 the default background is drawn from VillageMap's own layers (regions, roads, ditches, rivers,
-names), and OpenStreetMap is only a second, unselected base layer. Every text is HTML-escaped and
+names); OpenStreetMap, Tianditu (with a token) and Gaode (on the GCJ-02 page) are unselected base
+layers (:mod:`maps.basemaps`). With a route (``/grids/{code}/patrol-route``) the map adds the route
+line with direction arrows, numbered stops and a printable A4 stop list; with a patrol, its track.
+Controls: layers, legend, scale, fullscreen, my location, print. Every text is HTML-escaped and
 protected from folium's second Jinja pass (see :mod:`maps.elements`).
 """
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
-from folium.utilities import JsCode
 from shapely.geometry import shape
 
 from maps.assets import AssetMode, attach_assets
+from maps.basemaps import OSM_TILES, BaseMapOptions, online_base_maps
+from maps.caselayer import CaseLayer, CaseScript
+from maps.controls import SAMPLE_NOTICE, ButtonHelper, Fullscreen, Locate, Notice, PrintButton
 from maps.elements import (
     Attribution,
     LayerRegistry,
     MapTitle,
     PageFigure,
+    RawHtml,
     ScaleBar,
-    StyleFunction,
     add_panes,
     base_layer,
     boundary_layer,
     clean_feature,
     jinja_literal,
     line_kind,
-    styled_geojson,
     stylesheet,
 )
 from maps.legend import Legend, LegendEntry, LegendSection, base_section, category_entry
+from maps.printlist import PRINT_CSS, stop_list_section
+from maps.route_layers import route_layers
 
+__all__ = ["OSM_TILES", "CategoryStyle", "PatrolMapData", "build_patrol_map", "render_patrol_map"]
 OVERDUE_RED = "#d00000"
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+DESCRIPTION_CHARS = 120
 CASE_GEOMETRIES = frozenset({"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"})
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-_CASE_JS = JsCode(
-    """function (feature, layer) {
-        var caseId = String(feature.properties.id);
-        layer.bindPopup(feature.properties.popup_html, {maxWidth: 320, className: "vm-popup-box"});
-        var tag = function (part) {
-            if (part.getElement && part.getElement()) {
-                part.getElement().setAttribute("data-case-id", caseId);
-            } else if (part.eachLayer) {
-                part.eachLayer(tag);
-            }
-        };
-        layer.on("add", function () { tag(layer); });
-    }"""
-)
 
 
 @dataclass(frozen=True)
@@ -93,6 +83,11 @@ class PatrolMapData:
     cases: dict[str, Any]
     categories: list[CategoryStyle]
     attribution: str
+    route: dict[str, Any] | None = None  # the patrol-route FeatureCollection
+    patrol: dict[str, Any] | None = None  # the latest patrol Feature (staff only)
+    extras: dict[int, dict[str, Any]] = field(default_factory=dict)  # case id → thumb_url, nav
+    basemaps: BaseMapOptions = field(default_factory=BaseMapOptions)
+    notice: str = SAMPLE_NOTICE
 
 
 def render_patrol_map(data: PatrolMapData, *, assets: AssetMode) -> str:
@@ -117,38 +112,47 @@ def build_patrol_map(
     attach_assets(fmap, assets)
     figure.header.add_child(stylesheet(), name="villagemap_css")
     add_panes(fmap)
-    layers = {
+    ButtonHelper().add_to(fmap)
+    CaseScript().add_to(fmap)
+    online, switcher = online_base_maps(data.basemaps)
+    layers: dict[str, Any] = {
         "base": base_layer([*data.neighbours.get("features", []), _own_village(data)], _lines(data)),
-        "osm": _osm_layer(),
+        **online,
         "village": boundary_layer(data.village, "village", "村界 Village boundary"),
         "grid": boundary_layer(data.grid, "grid", "网格边界 Grid boundary"),
     }
     groups, case_layers, cases_section = _case_layers(data)
-    extras = extra_layers or {}
+    route = route_layers(data.route, data.patrol, data.extras)
+    extras = route.layers | (extra_layers or {})
     for layer in [*layers.values(), *groups.values(), *extras.values()]:
         layer.add_to(fmap)
     layers |= extras
-    ScaleBar().add_to(fmap)
-    Legend([cases_section, base_section({line_kind(f) for f in _lines(data)})]).add_to(fmap)
+    _controls(fmap, data, route.controls, printable=data.route is not None)
+    sections = [s for s in (cases_section, route.section()) if s is not None]
+    Legend([*sections, base_section({line_kind(f) for f in _lines(data)})]).add_to(fmap)
     Attribution(data.attribution).add_to(fmap)
     MapTitle(data.title).add_to(fmap)
+    Notice(data.notice).add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
+    if switcher is not None:
+        switcher.add_to(fmap)
     fmap.fit_bounds([[south, west], [north, east]], padding=(24, 24))
     LayerRegistry({"layers": layers, "groups": groups, "cases": case_layers}).add_to(fmap)
+    if data.route is not None:
+        figure.header.add_child(RawHtml(f"<style>{PRINT_CSS}</style>"), name="print_css")
+        figure.html.add_child(RawHtml(stop_list_section(data.title, data.route)), name="print_list")
     return fmap
 
 
-def _osm_layer() -> folium.TileLayer:
-    """OpenStreetMap as the second base layer (在线底图): not shown, so offline pages ask nothing."""
-    return folium.TileLayer(
-        OSM_TILES,
-        attr=OSM_ATTRIBUTION,
-        name="OpenStreetMap 在线底图 (online)",
-        overlay=False,
-        show=False,
-        max_zoom=19,
-        max_native_zoom=19,
-    )
+def _controls(fmap: folium.Map, data: PatrolMapData, more: list[Any], *, printable: bool) -> None:
+    """Scale, fullscreen, my location, print (with a route), route arrows."""
+    ScaleBar().add_to(fmap)
+    Fullscreen().add_to(fmap)
+    Locate(gcj02=data.basemaps.gcj02).add_to(fmap)
+    if printable:
+        PrintButton().add_to(fmap)
+    for control in more:
+        control.add_to(fmap)
 
 
 def _own_village(data: PatrolMapData) -> dict[str, Any]:
@@ -167,24 +171,24 @@ def _lines(data: PatrolMapData) -> list[dict[str, Any]]:
 def _case_layers(
     data: PatrolMapData,
 ) -> tuple[dict[str, Any], dict[str, Any], LegendSection]:
-    """One FeatureGroup holding one GeoJson per category present, in legend order."""
+    """One FeatureGroup holding one case layer per category present, in legend order."""
     styles = {style.code: style for style in data.categories}
+    seqs = _stop_seq(data)
     by_code: dict[str, list[dict[str, Any]]] = {}
     for feature in data.cases.get("features", []):
         props = feature.get("properties") or {}
         code = str(props.get("category", ""))
         style = styles[code] if code in styles else styles.setdefault(code, _fallback_style(code, props))
-        by_code.setdefault(code, []).append(_case_feature(feature, style))
+        by_code.setdefault(code, []).append(_case_feature(feature, style, data.extras, seqs))
     groups: dict[str, Any] = {}
     layers: dict[str, Any] = {}
     entries: list[LegendEntry] = []
     for code in sorted(by_code, key=list(styles).index):
         style, features = styles[code], by_code[code]
         groups[style.code] = folium.FeatureGroup(name=jinja_literal(style.layer_name))
-        layers[style.code] = styled_geojson(
-            features, _case_style(style), control=False,
-            marker=folium.CircleMarker(radius=7), on_each_feature=_CASE_JS,
-        ).add_to(groups[style.code])  # fmt: skip
+        statuses = {f["properties"]["status"]: f["properties"].pop("status_label", "") for f in features}
+        colours = {"code": style.code, "color": style.color, "zh": style.label_zh, "en": style.label_en}
+        layers[style.code] = CaseLayer(features, colours | {"statuses": statuses}).add_to(groups[style.code])
         kinds = [_kind(f["geometry"]["type"]) for f in features]
         entries.append(category_entry(style.label_zh, style.label_en, style.color, style.symbol, kinds))
     overdue = sum(f["properties"]["overdue"] for fs in by_code.values() for f in fs)
@@ -199,68 +203,39 @@ def _fallback_style(code: str, props: dict[str, Any]) -> CategoryStyle:
     return CategoryStyle(f"x_{safe}", label, code or "other", "#7f7f7f", "●")
 
 
-def _case_feature(feature: dict[str, Any], style: CategoryStyle) -> dict[str, Any]:
-    """A case reduced to what the page needs, with its escaped popup HTML (弹窗)."""
+def _case_feature(
+    feature: dict[str, Any], style: CategoryStyle, extras: dict[int, dict[str, Any]], seqs: dict[int, int]
+) -> dict[str, Any]:
+    """A case reduced to what its popup needs (compact: the page's script builds the popup)."""
     props = feature.get("properties") or {}
     geometry = feature.get("geometry") or {}
     if geometry.get("type") not in CASE_GEOMETRIES:
         raise ValueError(f"case {props.get('id')!r}: cannot draw geometry {geometry.get('type')!r}")
+    case_id = int(props.get("id") or 0)
+    extra = extras.get(case_id, {})
+    text = str(props.get("description") or "")
     keep = {
         "id": props.get("id"),
         "code": str(props.get("code", "")),
         "category": style.code,
         "status": str(props.get("status", "")),
+        "status_label": str(props.get("status_label") or ""),
         "deadline": None if props.get("deadline") is None else str(props["deadline"]),
         "overdue": bool(props.get("overdue")),
-        "popup_html": _popup_html(props, style),
+        "title": str(props.get("title") or ""),
+        "desc": text if len(text) <= DESCRIPTION_CHARS else text[:DESCRIPTION_CHARS] + "…",
+        "seq": seqs.get(case_id),
+        "thumb": extra.get("thumb_url"),
+        "nav": extra.get("at"),
     }
-    return clean_feature(geometry, keep, fid=props.get("id"))
+    return clean_feature(geometry, {k: v for k, v in keep.items() if v not in (None, "")}, fid=props.get("id"))
 
 
-def _popup_html(props: dict[str, Any], style: CategoryStyle) -> str:
-    """Popup body: code, category, status, deadline, overdue in red; all text escaped."""
-    e = html.escape
-    category = str(props.get("category_label") or style.label_zh)
-    status_en = str(props.get("status") or "").replace("_", " ")
-    status = f"{props.get('status_label') or ''} {status_en}".strip()
-    deadline = e(str(props.get("deadline") or "未设定 none"))
-    if props.get("overdue"):
-        deadline += ' <span class="vm-overdue-tag">已逾期 overdue</span>'
-    rows = [
-        ("编号 Code", e(str(props.get("code", "")))),
-        ("类别 Category", f"{e(category)} <small>{e(style.label_en)}</small>"),
-        ("状态 Status", e(status)),
-        ("整改时限 Deadline", deadline),
-    ]
-    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    title = e(str(props.get("title") or category))
-    text = str(props.get("description") or "")
-    text = text if len(text) <= 300 else text[:300] + "…"
-    desc = f'<p class="vm-popup-desc">{e(text)}</p>' if text else ""
-    head = f'<div class="vm-popup-title">{title}</div>'
-    return f'<div class="vm-popup">{head}<table>{table}</table>{desc}</div>'
-
-
-def _case_style(style: CategoryStyle) -> StyleFunction:
-    """Leaflet path style of a case: category colour; overdue ones red-ringed and thicker."""
-
-    def styler(feature: dict[str, Any]) -> dict[str, Any]:
-        kind = _kind(feature["geometry"]["type"])
-        overdue = bool(feature["properties"]["overdue"])
-        classes = f"vm-case vm-cat-{style.code}" + (" vm-overdue" if overdue else "")
-        out: dict[str, Any] = {"className": classes, "color": style.color, "opacity": 0.95}
-        if kind == "point":
-            out |= {"fill": True, "fillColor": style.color, "fillOpacity": 0.9}
-            out |= {"radius": 9 if overdue else 7}
-            out |= {"color": OVERDUE_RED if overdue else "#ffffff", "weight": 3 if overdue else 2}
-        elif kind == "line":
-            out |= {"weight": 7, "dashArray": "12 6"} if overdue else {"weight": 4}
-        else:
-            out |= {"fill": True, "fillColor": style.color, "fillOpacity": 0.35}
-            out |= {"color": OVERDUE_RED if overdue else style.color, "weight": 4 if overdue else 2}
-        return out
-
-    return styler
+def _stop_seq(data: PatrolMapData) -> dict[int, int]:
+    """Case id → its place in the route (巡查顺序)."""
+    features = (data.route or {}).get("features") or []
+    stops = [f["properties"] for f in features if "seq" in (f.get("properties") or {})]
+    return {int(p["case_id"]): int(p["seq"]) for p in stops}
 
 
 def _kind(geometry_type: str) -> str:

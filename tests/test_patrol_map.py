@@ -147,3 +147,28 @@ def test_render_map_command(browser: Browser, settings: Settings, conn: Connecti
         probe.assert_clean()
     missing = CliRunner().invoke(cli, ["render-map", "640221202204099", "-o", str(tmp_path / "x.html")], env=env)
     assert missing.exit_code == 1 and "不存在" in missing.output
+
+
+def test_render_map_in_a_users_view_with_a_stop_list(settings: Settings, conn: Connection, tmp_path: Path) -> None:
+    env = {"VILLAGEMAP_DATABASE_URL": settings.database_url}
+    out, stops = tmp_path / "patrol.html", tmp_path / "stops.html"
+    args = ["render-map", GRID, "-o", str(out), "--user", "demo-grid-manager", "--stop-list", str(stops)]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    private = (
+        conn.execute(
+            text("""SELECT c.code FROM cases c JOIN category cat ON cat.code = c.category
+                WHERE c.grid_code = :g AND cat.private_location AND c.status = ANY (:open)"""),
+            {"g": GRID, "open": list(OPEN_STATUSES)},
+        )
+        .scalars()
+        .all()
+    )
+    page = out.read_text(encoding="utf-8")
+    assert private and all(code in page for code in private), "the grid manager's view has 危房/户厕"
+    listed = stops.read_text(encoding="utf-8")
+    assert "巡查清单" in listed and listed.count('<span class="vm-tick">') >= len(open_cases(conn))
+    public = CliRunner().invoke(cli, ["render-map", GRID, "-o", str(tmp_path / "public.html"), "--no-route"], env=env)
+    assert public.exit_code == 0 and not any(code in (tmp_path / "public.html").read_text() for code in private)
+    nobody = CliRunner().invoke(cli, ["render-map", GRID, "-o", str(out), "--user", "nobody"], env=env)
+    assert nobody.exit_code == 1 and "nobody" in nobody.output
