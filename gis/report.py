@@ -156,6 +156,12 @@ def _checked(conn: Connection, p: Principal, r: ReportIn, max_vertices: int) -> 
     return category, accepted.geom, grid
 
 
+def _duplicates(conn: Connection, category: Category, hexed: str) -> list[int]:
+    """Open cases of the same category within its duplicate radius (疑似重复)."""
+    values = {"category": category.code, "wkb": hexed, "radius": category.duplicate_radius_m}
+    return [int(i) for i in conn.execute(DUPLICATES, values).scalars()]
+
+
 def report_case(
     conn: Connection,
     p: Principal,
@@ -175,12 +181,7 @@ def report_case(
     if p.anonymous:
         _check_quota(conn, client_key, anonymous_limit)
     hexed = wkb(geom)
-    duplicates = [
-        int(i)
-        for i in conn.execute(
-            DUPLICATES, {"category": category.code, "wkb": hexed, "radius": category.duplicate_radius_m}
-        ).scalars()
-    ]
+    duplicates = _duplicates(conn, category, hexed)
     params = {
         "grid": grid,
         "category": category.code,

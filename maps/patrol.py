@@ -106,14 +106,7 @@ def build_patrol_map(
     Raises :class:`maps.assets.AssetsMissing` when the npm assets are not installed.
     """
     west, south, east, north = shape(data.grid["geometry"]).bounds
-    fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=15, tiles=None, maxZoom=20)
-    figure = PageFigure(data.title)
-    figure.add_child(fmap)
-    attach_assets(fmap, assets)
-    figure.header.add_child(stylesheet(), name="villagemap_css")
-    add_panes(fmap)
-    ButtonHelper().add_to(fmap)
-    CaseScript().add_to(fmap)
+    fmap, figure = _empty_map(data.title, ((south + north) / 2, (west + east) / 2), assets)
     online, switcher = online_base_maps(data.basemaps)
     layers: dict[str, Any] = {
         "base": base_layer([*data.neighbours.get("features", []), _own_village(data)], _lines(data)),
@@ -142,6 +135,19 @@ def build_patrol_map(
         figure.header.add_child(RawHtml(f"<style>{PRINT_CSS}</style>"), name="print_css")
         figure.html.add_child(RawHtml(stop_list_section(data.title, data.route)), name="print_list")
     return fmap
+
+
+def _empty_map(title: str, centre: tuple[float, float], assets: AssetMode) -> tuple[folium.Map, PageFigure]:
+    """A map without layers on its page (空白地图): assets, stylesheet, panes and the page scripts."""
+    fmap = folium.Map(location=list(centre), zoom_start=15, tiles=None, maxZoom=20)
+    figure = PageFigure(title)
+    figure.add_child(fmap)
+    attach_assets(fmap, assets)
+    figure.header.add_child(stylesheet(), name="villagemap_css")
+    add_panes(fmap)
+    ButtonHelper().add_to(fmap)
+    CaseScript().add_to(fmap)
+    return fmap, figure
 
 
 def _controls(fmap: folium.Map, data: PatrolMapData, more: list[Any], *, printable: bool) -> None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from sqlalchemy import Connection
 
 from api.deps import ConnDep, SettingsDep
 from api.routes.ogc_support import Handler, base_url, status_of, validation_detail
@@ -214,6 +215,26 @@ async def _form(request: Request, max_bytes: int) -> tuple[list[tuple[str, str]]
     return fields, files
 
 
+def _api_key(fields: list[tuple[str, str]]) -> str:
+    """The form's ``api_key`` (接口密钥); missing → 422 saying where to get one."""
+    key = next((v for k, v in fields if k == "api_key"), "")
+    if not key:
+        raise InvalidParameter(
+            "api_key", "缺少 api_key。请向管理员申请。", "api_key is required; ask an administrator for one."
+        )
+    return key
+
+
+def _save_photos(request: Request, conn: Connection, files: list[bytes], user_id: int | None) -> list[str]:
+    """Store the uploaded media (照片) and register them for the report; their sha256 ids."""
+    ids = []
+    for content in files:
+        info = request.app.state.photo_store.save(content)
+        register_photo(conn, info, user_id)
+        ids.append(info.sha256)
+    return ids
+
+
 @router.post(
     "/requests.{fmt}",
     status_code=201,
@@ -230,24 +251,15 @@ async def _form(request: Request, max_bytes: int) -> tuple[list[tuple[str, str]]
 async def post_request(request: Request, conn: ConnDep, settings: SettingsDep, fmt: Fmt) -> Response:
     """上报 / create a service request (api_key required; lat/long WGS84); it becomes a case."""
     fields, files = await _form(request, settings.photo_max_bytes)
-    key = next((v for k, v in fields if k == "api_key"), "")
-    if not key:
-        raise InvalidParameter(
-            "api_key", "缺少 api_key。请向管理员申请。", "api_key is required; ask an administrator for one."
-        )
-    owner = verify_api_key(conn, key)
+    owner = verify_api_key(conn, _api_key(fields))
     posted = read_form(fields)
     _jurisdiction(conn, next((v for k, v in fields if k == "jurisdiction_id"), None))
     try:
         category = load_category(conn, posted.service_code)
     except DomainError:
         raise unknown_service(posted.service_code) from None
-    photo_ids = []
-    for content in files:
-        info = request.app.state.photo_store.save(content)
-        register_photo(conn, info, owner.principal.user_id)
-        photo_ids.append(info.sha256)
-    data = to_report(posted, category, tuple(photo_ids))
+    photo_ids = tuple(_save_photos(request, conn, files, owner.principal.user_id))
+    data = to_report(posted, category, photo_ids)
     event = {"channel": "open311", "api_key": owner.name} | (
         {"media_url": posted.media_url} if posted.media_url else {}
     )
