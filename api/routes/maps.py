@@ -27,11 +27,10 @@ from api.map_build import (
 )
 from api.responses import STATIC_PREFIX
 from api.routes.docs import ERRORS, WRITE_ERRORS, html_doc
-from api.routes.patrols import ROUTE_QUERY, route_request
+from api.routes.patrols import ROUTE_QUERY, RouteQuery
 from gis.attribution import ATTRIBUTION
 from gis.maps_data import area_base, category_styles
 from gis.maps_layers import closure_layers, overview_layers, project_layers
-from gis.patrol_route import MAX_STOPS
 from gis.photos import PhotoStore
 from maps.assets import AssetMode, inline, served
 from maps.basemaps import BaseMapOptions
@@ -78,21 +77,11 @@ def _html(page: str, download: bool, filename: str) -> HTMLResponse:
     dependencies=[strict_query(*COMMON, "route", *ROUTE_QUERY)],
 )
 def patrol_map(
-    request: Request, conn: ConnDep, settings: SettingsDep, p: PrincipalDep, grid_code: GridCode,
+    request: Request, conn: ConnDep, settings: SettingsDep, p: PrincipalDep, q: RouteQuery, grid_code: GridCode,
     download: Download = False, basemap: Basemap = "default",
     route: Annotated[bool, Query(description="绘制巡查路线 / draw the patrol route")] = True,
-    start: Annotated[str | None, Query(description="起点 经度,纬度 / start lon,lat")] = None,
-    end: Annotated[str | None, Query(description="终点 经度,纬度 / end lon,lat")] = None,
-    crs: Annotated[str | None, Query(description="起终点坐标系 / datum of start and end")] = None,
-    category: Annotated[str | None, Query(description="类别 / categories")] = None,
-    status: Annotated[str | None, Query(description="状态 / statuses")] = None,
-    overdue_first: Annotated[bool, Query(description="先巡查逾期问题 / overdue first")] = False,
-    max_stops: Annotated[int, Query(ge=1, le=MAX_STOPS, description="最多巡查点数 / at most")] = 50,
-    mode: Annotated[Literal["walk", "ride"], Query(description="步行或骑行 / walk or ride")] = "walk",
-    costs: Annotated[Literal["auto", "network", "straight"], Query(description="路网或直线")] = "auto",
 ) -> HTMLResponse:  # fmt: skip
     """网格巡查图 / a grid's patrol map: open cases by category, the route, stops, print list."""
-    q = route_request(grid_code, start, end, crs, category, status, overdue_first, max_stops, mode, costs)
     gaode = basemap == "gaode"
     view = MapView(q if route else None, gaode, download, settings.tianditu_token,
                    _other_page(request, gaode, download))  # fmt: skip
@@ -106,21 +95,9 @@ def patrol_map(
     responses=html_doc("巡查清单（A4 打印）/ the printable stop list") | ERRORS,
     dependencies=[strict_query(*ROUTE_QUERY)],
 )
-def patrol_list(
-    conn: ConnDep, p: PrincipalDep, grid_code: GridCode,
-    start: Annotated[str | None, Query(description="起点 经度,纬度 / start lon,lat")] = None,
-    end: Annotated[str | None, Query(description="终点 经度,纬度 / end lon,lat")] = None,
-    crs: Annotated[str | None, Query(description="起终点坐标系 / datum")] = None,
-    category: Annotated[str | None, Query(description="类别 / categories")] = None,
-    status: Annotated[str | None, Query(description="状态 / statuses")] = None,
-    overdue_first: Annotated[bool, Query(description="先巡查逾期问题 / overdue first")] = False,
-    max_stops: Annotated[int, Query(ge=1, le=MAX_STOPS, description="最多巡查点数 / at most")] = 50,
-    mode: Annotated[Literal["walk", "ride"], Query(description="步行或骑行 / walk or ride")] = "walk",
-    costs: Annotated[Literal["auto", "network", "straight"], Query(description="路网或直线")] = "auto",
-) -> HTMLResponse:  # fmt: skip
+def patrol_list(conn: ConnDep, p: PrincipalDep, q: RouteQuery) -> HTMLResponse:
     """巡查清单 / the stop list of the grid's route, A4, to print and tick."""
-    q = route_request(grid_code, start, end, crs, category, status, overdue_first, max_stops, mode, costs)
-    data = patrol_map_for(conn, p, grid_code, MapView(q), None)
+    data = patrol_map_for(conn, p, q.grid_code, MapView(q), None)
     return HTMLResponse(stop_list_page(data.title, data.route or {}))
 
 

@@ -30,6 +30,7 @@ from api.routes.docs import ERRORS, html_doc
 from api.routes.maps import patrol_map
 from gis.categories_read import categories_json
 from gis.errors import NotFound
+from gis.patrol_route import RouteRequest
 from maps.assets import LEAFLET
 
 router = APIRouter(tags=["mobile 移动端"])
@@ -121,7 +122,8 @@ def patrol_page(
 
     The page is opened by navigation, without the bearer token: it is the public patrol map.
     """
-    page = patrol_map(request=request, conn=conn, settings=settings, p=p, grid_code=grid_code)
+    q = RouteRequest(grid_code)
+    page = patrol_map(request=request, conn=conn, settings=settings, p=p, q=q, grid_code=grid_code)
     html = bytes(page.body).decode().replace("<body>", "<body>\n" + BACK_LINK, 1)
     return HTMLResponse(html, headers=NO_CACHE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,47 +26,6 @@ GridCode = Annotated[str, Path(description="15 位网格代码 / 15-digit grid c
 
 
 def route_request(
-    grid_code: str,
-    start: str | None = None,
-    end: str | None = None,
-    crs: str | None = None,
-    category: str | None = None,
-    status: str | None = None,
-    overdue_first: bool = False,
-    max_stops: int = 50,
-    mode: str = "walk",
-    costs: str = "auto",
-) -> RouteRequest:
-    """Turn query parameters into a :class:`RouteRequest` (points converted to WGS84)."""
-    statuses = parse_codes("status", status)
-    base = RouteRequest(grid_code)
-    return RouteRequest(
-        grid_code,
-        parse_lonlat("start", start, crs),
-        parse_lonlat("end", end, crs),
-        parse_codes("category", category),
-        statuses or base.statuses,
-        overdue_first,
-        max_stops,
-        mode,
-        costs,
-    )
-
-
-ROUTE_QUERY = ("start", "end", "crs", "category", "status", "overdue_first", "max_stops", "mode", "costs")
-
-
-@router.get(
-    "/grids/{grid_code}/patrol-route",
-    response_class=GeoJSONResponse,
-    responses=geojson_doc("巡查路线（GeoJSON）/ the patrol route as a FeatureCollection")
-    | ERRORS
-    | {422: WRITE_ERRORS[422]},
-    dependencies=[strict_query(*ROUTE_QUERY)],
-)
-def get_patrol_route(
-    conn: ConnDep,
-    p: PrincipalDep,
     grid_code: GridCode,
     start: Annotated[str | None, Query(description="起点 经度,纬度（默认村委会）/ start lon,lat")] = None,
     end: Annotated[str | None, Query(description="终点 经度,纬度（默认回到起点）/ end lon,lat")] = None,
@@ -80,9 +39,37 @@ def get_patrol_route(
         Literal["auto", "network", "straight"],
         Query(description="auto：有路网按路网；network；straight：直线（椭球面）/ road network or straight line"),
     ] = "auto",
-) -> GeoJSONResponse:
+) -> RouteRequest:
+    """The route's query parameters as a :class:`RouteRequest` (巡查路线参数; points converted to WGS84)."""
+    statuses = parse_codes("status", status)
+    return RouteRequest(
+        grid_code,
+        parse_lonlat("start", start, crs),
+        parse_lonlat("end", end, crs),
+        parse_codes("category", category),
+        statuses or RouteRequest(grid_code).statuses,
+        overdue_first,
+        max_stops,
+        mode,
+        costs,
+    )
+
+
+RouteQuery = Annotated[RouteRequest, Depends(route_request)]
+
+ROUTE_QUERY = ("start", "end", "crs", "category", "status", "overdue_first", "max_stops", "mode", "costs")
+
+
+@router.get(
+    "/grids/{grid_code}/patrol-route",
+    response_class=GeoJSONResponse,
+    responses=geojson_doc("巡查路线（GeoJSON）/ the patrol route as a FeatureCollection")
+    | ERRORS
+    | {422: WRITE_ERRORS[422]},
+    dependencies=[strict_query(*ROUTE_QUERY)],
+)
+def get_patrol_route(conn: ConnDep, p: PrincipalDep, q: RouteQuery) -> GeoJSONResponse:
     """巡查路线 / the shortest round of the grid's open cases (stops, legs, route line, total, duration)."""
-    q = route_request(grid_code, start, end, crs, category, status, overdue_first, max_stops, mode, costs)
     return GeoJSONResponse(patrol_route(conn, p, q))
 
 
