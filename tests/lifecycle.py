@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -11,10 +12,17 @@ from sqlalchemy import Connection, text
 
 from pyproj import Geod
 
+from data.cases import SHANGHAI
+
 GEOD = Geod(ellps="WGS84")
 GRID = "640221202204001"  # demo-grid-manager's grid in 渠口乡 金桥村
 CONTRACTOR_UNIT = "640221202-erquan"
 Headers = dict[str, str]
+
+
+def local_today() -> date:
+    """Today in the townships' time zone (Asia/Shanghai), as deadlines are counted — not the machine's UTC day."""
+    return datetime.now(SHANGHAI).date()
 
 
 def login(client: TestClient, username: str, password: str = "demo") -> Headers:

@@ -3,14 +3,14 @@ changes nothing; scope is enforced on reads and writes alike."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from tests.lifecycle import CONTRACTOR_UNIT, GRID, Crew, grid_point, login, moved, point, report, upload
+from tests.lifecycle import CONTRACTOR_UNIT, GRID, Crew, grid_point, local_today, login, moved, point, report, upload
 
 ACCOUNTS = [
     "demo-grid-manager",
@@ -52,7 +52,7 @@ def everyone(client: TestClient) -> dict[str | None, dict[str, str]]:
 
 def _body(client: TestClient, crew: Crew, action: str, here: tuple[float, float]) -> dict[str, Any]:
     photo = [upload(client, crew.inspector)]
-    later = (date.today() + timedelta(days=30)).isoformat()
+    later = (local_today() + timedelta(days=30)).isoformat()
     bodies: dict[str, dict[str, Any]] = {
         "reject": {"note": "重复"},
         "assign": {"assignee": {"unit": CONTRACTOR_UNIT}},

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
-from tests.lifecycle import CONTRACTOR_UNIT, GRID, Crew, act, counts, grid_point, login, moved, point, report, upload
+from tests.lifecycle import (
+    CONTRACTOR_UNIT,
+    GRID,
+    Crew,
+    act,
+    counts,
+    grid_point,
+    local_today,
+    login,
+    moved,
+    point,
+    report,
+    upload,
+)
 
 
 @pytest.fixture
@@ -38,7 +51,7 @@ def test_report_to_close_on_site(client: TestClient, conn: Connection, crew: Cre
     assigned = act(
         client, crew.inspector, case_id, "assign", assignee={"unit": CONTRACTOR_UNIT}, lead_unit="640221202-gov"
     )
-    assert assigned["properties"]["deadline"] == (date.today() + timedelta(days=3)).isoformat()
+    assert assigned["properties"]["deadline"] == (local_today() + timedelta(days=3)).isoformat()
     assert assigned["properties"]["assignee_unit"] == "二泉公司"
     act(client, crew.contractor, case_id, "start")
     act(client, crew.contractor, case_id, "resolve", photo_ids=[upload(client, crew.contractor)])
@@ -89,13 +102,13 @@ def test_hand_back_extend_suspend_reopen(client: TestClient, conn: Connection, c
     back = act(client, crew.contractor, case_id, "hand_back", note="不属于保洁范围")
     assert back["properties"]["status"] == "registered" and back["properties"]["assignee_unit"] is None
     act(client, crew.inspector, case_id, "assign", assignee={"unit": CONTRACTOR_UNIT})
-    later = (date.today() + timedelta(days=20)).isoformat()
+    later = (local_today() + timedelta(days=20)).isoformat()
     asked = act(client, crew.contractor, case_id, "extend", deadline=later, note="需要大型机械")
     assert asked["properties"]["extension_requested"] == later and asked["properties"]["status"] == "assigned"
     approved = act(client, crew.inspector, case_id, "extend", decision="approve")
     assert approved["properties"]["deadline"] == later and approved["properties"]["extension_requested"] is None
     act(client, crew.inspector, case_id, "extend", expect=409, decision="refuse")
-    review = (date.today() + timedelta(days=60)).isoformat()
+    review = (local_today() + timedelta(days=60)).isoformat()
     act(client, crew.inspector, case_id, "suspend", expect=422, note="待工程")
     suspended = act(client, crew.inspector, case_id, "suspend", note="需结合工程整治", review_on=review)
     assert suspended["properties"]["review_on"] == review
@@ -123,7 +136,7 @@ def test_refused_extension_keeps_the_deadline(client: TestClient, conn: Connecti
     crew.to_state(case_id, "in_progress")
     before = client.get(f"/cases/{case_id}").json()["properties"]["deadline"]
     act(client, crew.contractor, case_id, "extend", expect=422, deadline=before, note="x")
-    act(client, crew.contractor, case_id, "extend", deadline=(date.today() + timedelta(days=9)).isoformat(), note="雨")
+    act(client, crew.contractor, case_id, "extend", deadline=(local_today() + timedelta(days=9)).isoformat(), note="雨")
     refused = act(client, crew.inspector, case_id, "extend", decision="refuse")
     assert refused["properties"]["deadline"] == before and refused["properties"]["extension_requested"] is None
 
@@ -159,7 +172,7 @@ def test_unknown_action_and_unit(client: TestClient, conn: Connection, crew: Cre
     refused = act(client, crew.inspector, case_id, "assign", expect=422, assignee={"unit": "no-such-unit"})
     assert "no-such-unit" in refused["detail"]
     act(client, crew.inspector, case_id, "assign", expect=422)
-    past = (date.today() - timedelta(days=1)).isoformat()
+    past = (local_today() - timedelta(days=1)).isoformat()
     act(client, crew.inspector, case_id, "assign", expect=422, assignee={"unit": CONTRACTOR_UNIT}, deadline=past)
     assert counts(conn) == before
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, Route
 from sqlalchemy import text
 
 from tests.browser import launch_chromium, open_phone
-from tests.lifecycle import GRID, Crew, act, grid_point, moved, point
+from tests.lifecycle import GRID, Crew, act, grid_point, local_today, moved, point
 from tests.mobile import FieldServer, camera_jpeg, events, field_server, geo, photo_file, queue_item, sign_in
 
 SHOTS = Path("/tmp")
@@ -169,7 +169,7 @@ def test_worklist_overdue_first_by_deadline_and_readable_offline(
 ) -> None:
     for days, azimuth in ((9, 10), (2, 100)):
         case_id = crew.new_case(point(moved(here, azimuth, 90)))
-        deadline = (date.today() + timedelta(days=days)).isoformat()
+        deadline = (local_today() + timedelta(days=days)).isoformat()
         act(field.client, crew.inspector, case_id, "register")
         act(field.client, crew.inspector, case_id, "assign", assignee={"user": "demo-grid-manager"}, deadline=deadline)
     with open_phone(f"{field.url}/m/", browser=browser, geolocation=geo(here, 12)) as probe:
