@@ -5,10 +5,12 @@ ending with its indexes built (notes/performance.md §1):
 
 - ``floor``: ``psql \\copy`` of the CSV into a plain table, then PRIMARY KEY, GiST and ANALYZE;
 - ``ogr2ogr``: ``ogr2ogr -f PostgreSQL`` of the GeoPackage into a plain table (PK and GiST built);
+- ``ogr2ogr_geojsonseq``: the same from the same rows as GeoJSONSeq (one feature a line);
 - ``villagemap``: ``gis.gisio.import_file`` of the GeoPackage as cases: file checks, every row
   validated, COPY, grids found in PostGIS, case codes numbered, ``report`` events written, all the
-  table's indexes and foreign keys maintained. It runs in one transaction that is rolled back at
-  the end (so each run imports into the same database), which spares it one commit flush.
+  table's indexes and foreign keys maintained (for 1M points into a small table: bulk mode, see
+  gis/gisio/bulkmode.py). It runs in one transaction that is rolled back at the end (so each run
+  imports into the same database), which spares it one commit flush.
 
 Usage::
 
@@ -85,10 +87,11 @@ def sites(engine: Engine, n: int, seed: int = 1) -> gpd.GeoDataFrame:
     )
 
 
-def write_inputs(frame: gpd.GeoDataFrame, folder: Path) -> tuple[Path, Path]:
-    """The GeoPackage every variant loads, and the same rows as CSV for the COPY floor."""
-    gpkg, csv = folder / "sites.gpkg", folder / "sites.csv"
+def write_inputs(frame: gpd.GeoDataFrame, folder: Path) -> tuple[Path, Path, Path]:
+    """The GeoPackage every variant loads, the same rows as CSV for the COPY floor and as GeoJSONSeq."""
+    gpkg, csv, seq = folder / "sites.gpkg", folder / "sites.csv", folder / "sites.geojsonl"
     frame.to_file(gpkg, driver="GPKG", layer="sites")
+    frame.to_file(seq, driver="GeoJSONSeq")
     xy = shapely.get_coordinates(frame.geometry.values)
     table = pd.DataFrame(
         {
@@ -101,7 +104,7 @@ def write_inputs(frame: gpd.GeoDataFrame, folder: Path) -> tuple[Path, Path]:
         }
     )
     table.to_csv(csv, index=False)
-    return gpkg, csv
+    return gpkg, csv, seq
 
 
 def libpq(url: str) -> tuple[str, dict[str, str]]:
@@ -131,7 +134,7 @@ def run_floor(url: str, csv: Path) -> float:
 
 
 def run_ogr2ogr(url: str, gpkg: Path) -> float:
-    """ogr2ogr GeoPackage → PostgreSQL table (PK and GiST); returns seconds."""
+    """ogr2ogr GeoPackage (or GeoJSONSeq) → PostgreSQL table (PK and GiST); returns seconds."""
     conninfo, env = libpq(url)
     started = time.perf_counter()
     subprocess.run(
@@ -161,7 +164,9 @@ def run_ogr2ogr(url: str, gpkg: Path) -> float:
 
 def run_villagemap(engine: Engine, gpkg: Path) -> tuple[float, dict[str, float], int]:
     """The office import of the GeoPackage as cases, rolled back; seconds, split and cases created."""
-    admin = Principal(None, "bench", "admin", None, ("640221", "640302"))
+    with engine.connect() as conn:
+        admin_id = conn.execute(text("SELECT id FROM app_user WHERE username = 'demo-admin'")).scalar_one()
+    admin = Principal(admin_id, "demo-admin", "admin", None, ("640221", "640302"))
     split: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -177,7 +182,12 @@ def run_villagemap(engine: Engine, gpkg: Path) -> tuple[float, dict[str, float],
     return seconds, split, report.created
 
 
-VARIANTS: dict[str, Callable[..., Any]] = {"floor": run_floor, "ogr2ogr": run_ogr2ogr, "villagemap": run_villagemap}
+VARIANTS: dict[str, Callable[..., Any]] = {
+    "floor": run_floor,
+    "ogr2ogr": run_ogr2ogr,
+    "ogr2ogr_geojsonseq": run_ogr2ogr,
+    "villagemap": run_villagemap,
+}
 
 
 @contextmanager
@@ -197,7 +207,8 @@ def bench(n: int, runs: int, out: Callable[[str], None] = print) -> dict[str, An
     """Run every variant ``runs`` times on ``n`` points; prints JSON lines and returns the summary."""
     results: dict[str, list[float]] = {name: [] for name in VARIANTS}
     with bench_database() as (url, engine), tempfile.TemporaryDirectory(prefix="vm-bench-") as folder:
-        gpkg, csv = write_inputs(sites(engine, n), Path(folder))
+        gpkg, csv, seq = write_inputs(sites(engine, n), Path(folder))
+        inputs = {"floor": csv, "ogr2ogr": gpkg, "ogr2ogr_geojsonseq": seq}
         for run in range(1, runs + 1):
             for name in VARIANTS:
                 if name == "villagemap":
@@ -205,7 +216,7 @@ def bench(n: int, runs: int, out: Callable[[str], None] = print) -> dict[str, An
                     assert created == n, f"imported {created} of {n}"
                     out(json.dumps({"variant": name, "n": n, "run": run, "seconds": round(seconds, 2), "split": split}))
                 else:
-                    seconds = run_floor(url, csv) if name == "floor" else run_ogr2ogr(url, gpkg)
+                    seconds = VARIANTS[name](url, inputs[name])
                     out(json.dumps({"variant": name, "n": n, "run": run, "seconds": round(seconds, 2)}))
                 results[name].append(seconds)
     medians = {name: statistics.median(values) for name, values in results.items()}
@@ -213,7 +224,9 @@ def bench(n: int, runs: int, out: Callable[[str], None] = print) -> dict[str, An
         "n": n,
         "runs": runs,
         "median_s": {k: round(v, 2) for k, v in medians.items()},
+        "range_s": {k: [round(min(v), 2), round(max(v), 2)] for k, v in results.items()},
         "villagemap_vs_ogr2ogr": round(medians["villagemap"] / medians["ogr2ogr"], 2),
+        "villagemap_vs_ogr2ogr_geojsonseq": round(medians["villagemap"] / medians["ogr2ogr_geojsonseq"], 2),
         "villagemap_vs_floor": round(medians["villagemap"] / medians["floor"], 2),
         "ogr2ogr_vs_floor": round(medians["ogr2ogr"] / medians["floor"], 2),
     }

@@ -24,7 +24,6 @@ from sqlalchemy import Connection, select
 
 from gis import tables as t
 from gis.access import Principal
-from gis.bulk import IMPORT_BATCH, insert_imported
 from gis.gisio import stage
 from gis.gisio.geometry import SourceCrs, parse_source_crs
 from gis.gisio.limits import check_file
@@ -33,9 +32,10 @@ from gis.gisio.readers import SourceTable, cleanup, read_vector
 from gis.gisio.report import BadFile, ImportRejected, ImportReport, Progress, no_progress
 from gis.gisio.tabular import read_csv, read_xlsx
 from gis.gisio.values import CategoryInfo
+from gis.gisio.write import IMPORT_BATCH, write_batch
 
 IMPORT_ROLES = ("inspector", "admin")
-DROP_TEMP = "DROP TABLE IF EXISTS import_row, import_place, import_village, import_grid, import_existing"
+DROP_TEMP = "DROP TABLE IF EXISTS import_row, import_place, import_village, import_grid, import_existing, import_new"
 
 
 def sha256_of(path: Path) -> str:
@@ -114,7 +114,9 @@ def _clean_rows(normal: Normal, report: ImportReport) -> Normal:
     return Normal(int(keep.sum()), columns)
 
 
-def _write(cur: psycopg.Cursor[Any], report: ImportReport, p: Principal, existing: int) -> None:
+def _write(
+    cur: psycopg.Cursor[Any], report: ImportReport, p: Principal, existing: int, bulk: bool | None, progress: Progress
+) -> None:
     params = {
         "filename": report.filename,
         "sha256": report.sha256,
@@ -126,7 +128,8 @@ def _write(cur: psycopg.Cursor[Any], report: ImportReport, p: Principal, existin
     }
     batch_id = int(cur.execute(IMPORT_BATCH, params).fetchone()[0])  # type: ignore[index]
     report.batch_id = batch_id
-    report.created = insert_imported(cur, params | {"batch_id": batch_id, "actor": p.username, "role": p.role})
+    batch = params | {"batch_id": batch_id, "actor": p.username, "role": p.role}
+    report.created = write_batch(cur, batch, report.would_create, bulk, progress)
 
 
 def import_file(
@@ -156,13 +159,15 @@ def import_file(
             raise ImportRejected(report)
         normal = _clean_rows(normalise(table, options, load_categories(conn), source, report), report)
         progress("check", report.rows, report.rows)
-        _stage_and_write(conn, normal, report, p, progress)
+        _stage_and_write(conn, normal, report, p, options.bulk, progress)
     finally:
         cleanup(workdir)
     return report
 
 
-def _stage_and_write(conn: Connection, normal: Normal, report: ImportReport, p: Principal, progress: Progress) -> None:
+def _stage_and_write(
+    conn: Connection, normal: Normal, report: ImportReport, p: Principal, bulk: bool | None, progress: Progress
+) -> None:
     if any(i.row is None for i in report.errors):
         raise ImportRejected(report)
     cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -176,6 +181,5 @@ def _stage_and_write(conn: Connection, normal: Normal, report: ImportReport, p: 
     report.unchanged = existing
     report.would_create = normal.n - existing
     if not report.dry_run and report.would_create:
-        _write(cur, report, p, existing)
-        progress("insert", report.created, report.would_create)
+        _write(cur, report, p, existing, bulk, progress)
     cur.execute(DROP_TEMP)

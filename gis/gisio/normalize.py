@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
 from numpy.typing import NDArray
 
 import shapely
@@ -32,12 +33,16 @@ TEXT_LIMITS = {"title": 200, "description": 4000, "progress": 2000}
 
 @dataclass
 class ImportOptions:
-    """How to read a file: declared CRS, one category for all rows, explicit column mapping."""
+    """How to read a file: declared CRS, one category for all rows, explicit column mapping.
+
+    ``bulk``: write in bulk mode (gis.gisio.bulkmode) — None decides by the batch's size.
+    """
 
     crs: str | None = None
     category: str | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    bulk: bool | None = None
 
 
 @dataclass
@@ -174,29 +179,32 @@ def _ids(table: SourceTable, by_target: dict[str, str], cols: dict[str, Any], re
             json.dumps([content, wkb[i].hex() if wkb[i] else None, str(stamp)], ensure_ascii=False).encode()
         ).hexdigest()
         out[i] = f"sha1:{digest}"
-    seen: dict[str, int] = {}
-    for i, ext in enumerate(out):
-        if ext in seen:
-            column = by_target.get("external_id")
-            if given[i] is None:
-                report.warn(
-                    int(table.rows[i]),
-                    None,
-                    "duplicate_row",
-                    f"与第 {seen[ext]} 行完全相同，只导入一次。",
-                    f"Identical to row {seen[ext]}; imported once.",
-                )
-            else:
-                report.error(
-                    int(table.rows[i]),
-                    column,
-                    "duplicate_id",
-                    f"编号“{ext}”与第 {seen[ext]} 行重复。",
-                    f"ID '{ext}' repeats row {seen[ext]}.",
-                )
+    for i, first in _repeats(out):
+        if given[i] is None:
+            report.warn(
+                int(table.rows[i]),
+                None,
+                "duplicate_row",
+                f"与第 {table.rows[first]} 行完全相同，只导入一次。",
+                f"Identical to row {table.rows[first]}; imported once.",
+            )
         else:
-            seen[ext] = int(table.rows[i])
+            report.error(
+                int(table.rows[i]),
+                by_target.get("external_id"),
+                "duplicate_id",
+                f"编号“{out[i]}”与第 {table.rows[first]} 行重复。",
+                f"ID '{out[i]}' repeats row {table.rows[first]}.",
+            )
     return out
+
+
+def _repeats(ids: ObjectArray) -> list[tuple[int, int]]:
+    """(index, index of its first occurrence) of every id seen before (重复编号), in row order."""
+    codes, _uniques = pd.factorize(pd.Series(ids, dtype=object))
+    _, first = np.unique(codes, return_index=True)
+    firsts = first[codes]
+    return [(int(i), int(firsts[i])) for i in np.flatnonzero(firsts != np.arange(len(ids)))]
 
 
 def _attributes(table: SourceTable, by_target: dict[str, str], report: ImportReport) -> ObjectArray:

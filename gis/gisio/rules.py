@@ -58,3 +58,10 @@ def local_days(series: pd.Series) -> NDArray[np.int64]:
     """The local calendar day of each timestamp as days since 1970-01-01 (NaT → smallest int64)."""
     naive: NDArray[np.int64] = series.dt.tz_localize(None).to_numpy(dtype="datetime64[D]").astype(np.int64)
     return naive
+
+
+def report_years(series: pd.Series) -> NDArray[np.int64]:
+    """The local (Asia/Shanghai) year of each report time, this year when there is none (编号年份)."""
+    now = pd.Timestamp.now(tz="Asia/Shanghai").year
+    years: NDArray[np.int64] = series.dt.year.fillna(now).to_numpy(dtype=np.int64)
+    return years

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from gis.gisio.normalize import Normal
 from gis.gisio.report import MAX_LISTED, ImportReport, Progress
-from gis.gisio.rules import epoch_us, local_days
+from gis.gisio.rules import epoch_us, local_days, report_years
 
 NAT = np.iinfo(np.int64).min
 STAGE_COLUMNS = (
@@ -39,6 +39,7 @@ STAGE_COLUMNS = (
     ("status", "text"),
     ("attributes", "text"),
     ("reported_us", "int8"),
+    ("report_year", "int4"),
     ("closed_us", "int8"),
     ("deadline_days", "int4"),
     ("review_days", "int4"),
@@ -48,42 +49,57 @@ STAGING = """
 CREATE TEMP TABLE import_row (
   rn int4 PRIMARY KEY, external_id text, category text, subtype text, title text, description text, progress text,
   village_code text, village_name text, township_name text, lead_unit text, responsible_units text,
-  inspector text, status text, attributes text, reported_us int8, closed_us int8, deadline_days int4,
+  inspector text, status text, attributes text, reported_us int8, report_year int4, closed_us int8, deadline_days int4,
   review_days int4, wkb bytea
 ) ON COMMIT DROP
 """
 CHUNK = 50_000
 
 
-def _nullable(values: np.ndarray[Any, Any]) -> list[Any]:
+def _nullable(values: np.ndarray[Any, Any]) -> list[Any] | None:
+    """Times as COPY sends them (NaT → NULL); None when the whole column is empty."""
+    missing = values == NAT
+    if missing.all():
+        return None
     out: list[Any] = values.tolist()
-    return [None if v == NAT else v for v in out]
+    return [None if m else v for v, m in zip(out, missing.tolist(), strict=True)] if missing.any() else out
 
 
-def _columns(normal: Normal) -> list[list[Any]]:
+def _texts(values: Any) -> list[Any] | None:
+    """A text column as COPY sends it; None when no row has a value (the column is then not sent)."""
+    array = np.asarray(values, dtype=object)
+    if (array == None).all():  # noqa: E711 (element-wise)
+        return None
+    out: list[Any] = array.tolist()
+    return out
+
+
+def _columns(normal: Normal) -> list[tuple[str, str, list[Any]]]:
+    """(name, type, values) of every staged column that holds something in some row."""
     c = normal.columns
     times = {
         "reported_us": epoch_us(c["reported_at"]),
+        "report_year": report_years(c["reported_at"]),
         "closed_us": epoch_us(c["closed_at"]),
         "deadline_days": local_days(c["deadline"]),
         "review_days": local_days(c["review_on"]),
     }
     out = []
-    for name, _kind in STAGE_COLUMNS:
-        if name in times:
-            out.append(_nullable(times[name]))
-        else:
-            out.append(c["row"].tolist() if name == "rn" else np.asarray(c[name], dtype=object).tolist())
+    for name, kind in STAGE_COLUMNS:
+        values = c["row"].tolist() if name == "rn" else _nullable(times[name]) if name in times else _texts(c[name])
+        if values is not None:
+            out.append((name, kind, values))
     return out
 
 
 def copy_rows(cur: psycopg.Cursor[Any], normal: Normal, progress: Progress) -> None:
-    """Binary COPY of the normalised rows into ``import_row``."""
+    """Binary COPY of the normalised rows into ``import_row`` (columns empty in every row are not sent)."""
     cur.execute(STAGING)
-    columns = _columns(normal)
-    names = sql.SQL(", ").join(sql.Identifier(name) for name, _ in STAGE_COLUMNS)
+    sent = _columns(normal)
+    names = sql.SQL(", ").join(sql.Identifier(name) for name, _, _ in sent)
+    columns = [values for _, _, values in sent]
     with cur.copy(sql.SQL("COPY import_row ({}) FROM STDIN (FORMAT BINARY)").format(names)) as copy:
-        copy.set_types([kind for _, kind in STAGE_COLUMNS])
+        copy.set_types([kind for _, kind, _ in sent])
         for start in range(0, normal.n, CHUNK):
             for row in zip(*(col[start : start + CHUNK] for col in columns), strict=True):
                 copy.write_row(row)
@@ -117,7 +133,7 @@ ORDER BY r.rn LIMIT %(limit)s
 """
 LOCATE = """
 CREATE TEMP TABLE import_grid ON COMMIT DROP AS
-SELECT p.rn, min(g.code) AS grid
+SELECT p.rn, min(g.code COLLATE "C") AS grid
 FROM region g JOIN import_place p ON ST_Intersects(g.geom, p.geom)
 WHERE g.level = 'grid'
 GROUP BY p.rn;
@@ -131,17 +147,23 @@ SELECT p.rn, (SELECT round(min(ST_Distance(g.geom::geography, p.geom::geography)
 FROM import_place p LEFT JOIN import_grid ig ON ig.rn = p.rn
 WHERE p.geom IS NOT NULL AND ig.grid IS NULL ORDER BY p.rn LIMIT %(limit)s
 """
+FOREIGN_GRIDS = """
+SELECT g.code FROM region g
+WHERE g.level = 'grid' AND NOT EXISTS (SELECT 1 FROM unnest(%(areas)s::text[]) a WHERE left(g.code, length(a)) = a)
+"""
 OUT_OF_SCOPE = """
-SELECT ig.rn, ig.grid FROM import_grid ig
-WHERE ig.grid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unnest(%(areas)s::text[]) a WHERE left(ig.grid, length(a)) = a)
-ORDER BY ig.rn LIMIT %(limit)s
+WITH hit AS MATERIALIZED (
+  SELECT ig.rn, ig.grid FROM import_grid ig JOIN unnest(%(grids)s::text[]) f(code) ON f.code = ig.grid
+)
+SELECT rn, grid FROM hit ORDER BY rn LIMIT %(limit)s
 """
 EXISTING = """
 CREATE TEMP TABLE import_existing ON COMMIT DROP AS
-SELECT r.rn FROM import_row r JOIN import_place p ON p.rn = r.rn
-WHERE EXISTS (SELECT 1 FROM cases c WHERE c.external_id = r.external_id)
-   OR EXISTS (SELECT 1 FROM cases c WHERE c.code = r.external_id AND c.category = r.category
-              AND ST_DWithin(c.geom::geography, p.geom::geography, 1))
+SELECT r.rn FROM import_row r JOIN cases c ON c.external_id = r.external_id
+UNION
+SELECT r.rn FROM import_row r JOIN cases c ON c.code = r.external_id AND c.category = r.category
+JOIN import_place p ON p.rn = r.rn
+WHERE ST_DWithin(c.geom::geography, p.geom::geography, 1)
 """
 
 
@@ -169,6 +191,13 @@ def _unplaced(cur: psycopg.Cursor[Any], report: ImportReport) -> None:
             )
 
 
+def _some_unlocated(cur: psycopg.Cursor[Any]) -> bool:
+    """Whether any placed row found no grid (two counts: cheaper than the join that lists them)."""
+    placed = cur.execute("SELECT count(*) FROM import_place WHERE geom IS NOT NULL").fetchone()
+    located = cur.execute("SELECT count(*) FROM import_grid").fetchone()
+    return placed != located
+
+
 def locate(cur: psycopg.Cursor[Any], report: ImportReport, areas: list[str], progress: Progress) -> int:
     """Place, locate and check the staged rows; returns how many already exist (unchanged)."""
     cur.execute(PLACE)
@@ -176,7 +205,8 @@ def locate(cur: psycopg.Cursor[Any], report: ImportReport, areas: list[str], pro
     progress("locate", 0, 1)
     cur.execute(LOCATE)
     progress("locate", 1, 1)
-    for row, metres in cur.execute(OUTSIDE, {"limit": MAX_LISTED + 1}).fetchall():
+    outside = cur.execute(OUTSIDE, {"limit": MAX_LISTED + 1}).fetchall() if _some_unlocated(cur) else []
+    for row, metres in outside:
         report.error(
             row,
             "geometry",
@@ -185,7 +215,9 @@ def locate(cur: psycopg.Cursor[Any], report: ImportReport, areas: list[str], pro
             f"The location lies in no grid of the loaded counties; the nearest is {metres:.0f} m away. "
             "Check the coordinates and the CRS.",
         )
-    for row, grid in cur.execute(OUT_OF_SCOPE, {"areas": areas, "limit": MAX_LISTED + 1}).fetchall():
+    foreign = [code for (code,) in cur.execute(FOREIGN_GRIDS, {"areas": areas}).fetchall()]
+    hits = cur.execute(OUT_OF_SCOPE, {"grids": foreign, "limit": MAX_LISTED + 1}).fetchall() if foreign else []
+    for row, grid in hits:
         report.error(
             row,
             "geometry",

@@ -19,6 +19,8 @@ from gis.gisio.report import ImportReport
 from gis.lifecycle import CASE_STATUSES
 
 ObjectArray = NDArray[np.object_]
+#: Columns at least this long are read with pandas' vectorised string methods when all text.
+VECTORISED_FROM: Final = 10_000
 
 STATUS_WORDS: Final[dict[str, str]] = {
     **{code: code for code in CASE_STATUSES},
@@ -86,11 +88,33 @@ def _text(value: Any, limit: int | None) -> str | None:
     return text[:limit] if limit else text
 
 
+def all_text(values: ObjectArray) -> bool:
+    """True when every value is a string or missing (None/NaN): such columns are read vectorised."""
+    return bool(pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"))
+
+
 def text_column(values: ObjectArray | None, n: int, limit: int | None = None) -> ObjectArray:
     """Values as trimmed text (None when empty); numbers like 12.0 become ``12``."""
     if values is None:
         return np.full(n, None, dtype=object)
-    return by_distinct(values, lambda v: _text(v, limit))
+    if len(values) < VECTORISED_FROM or not all_text(values):
+        return by_distinct(values, lambda v: _text(v, limit))
+    text = pd.Series(values, dtype=object).str.strip()
+    if limit:
+        text = text.str.slice(0, limit)
+    out: ObjectArray = text.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out) | (out == "")] = None
+    return out
+
+
+def present(values: ObjectArray) -> NDArray[np.bool_]:
+    """Which cells hold something (not None, NaN or blank text)."""
+    if len(values) < VECTORISED_FROM or not all_text(values):
+        mask: NDArray[np.bool_] = by_distinct(values, _present).astype(bool)
+        return mask
+    text = pd.Series(values, dtype=object).str.strip()
+    filled: NDArray[np.bool_] = (text.str.len() > 0).to_numpy(dtype=bool)
+    return filled
 
 
 def category_lookup(categories: list[CategoryInfo]) -> dict[str, tuple[str, str | None]]:
@@ -177,8 +201,7 @@ def read_times(values: ObjectArray | None, rows: NDArray[np.int64], column: str,
     if out is None:
         stamps = by_distinct(values, lambda v: _one_time(_date_text(v)) if _present(v) else pd.NaT)
         out = pd.Series(list(stamps), dtype="datetime64[ns, Asia/Shanghai]")
-    present = by_distinct(values, _present).astype(bool)
-    for i in np.flatnonzero(out.isna().to_numpy() & present):
+    for i in np.flatnonzero(out.isna().to_numpy() & present(values)):
         report.error(
             int(rows[i]),
             column,
