@@ -10,6 +10,7 @@ import uvicorn
 
 from api.app import create_app
 from api.cli_office import register_office_commands
+from api.cli_ops import register_ops_commands
 from api.map_build import MapView, patrol_map_for
 from data.load import DEFAULT_SEED, load_sample
 from gis import localdb, migrate
@@ -197,3 +198,4 @@ def api_key_revoke(prefix: Annotated[str, typer.Argument(help="密钥前缀（vm
 
 
 register_office_commands(app)
+register_ops_commands(app)

@@ -15,20 +15,25 @@ from gis.geojson import PageLinks
 from gis.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
-    """The settings the app was built with."""
+async def get_settings(request: Request) -> Settings:
+    """The settings the app was built with (``async``: no I/O, so no worker-thread hop per request)."""
     settings: Settings = request.app.state.settings
     return settings
 
 
 def get_conn(request: Request) -> Iterator[Connection]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+    """One transaction per request: committed when the handler returns, rolled back on error.
+
+    Its scope is ``function``: the commit happens *before* the response is sent, so a 2xx means the
+    write is durable (with the default ``request`` scope FastAPI commits after sending, and a client
+    could be told "created" for a write that a crash then loses, or not see its own write at once).
+    """
     with request.app.state.engine.begin() as conn:
         yield conn
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ConnDep = Annotated[Connection, Depends(get_conn)]
+ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 
 
 def bbox_param(
