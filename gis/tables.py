@@ -170,6 +170,10 @@ cases = Table(
     Index("cases_grid_code_status_idx", "grid_code", "status"),
     Index("cases_village_code_status_idx", "village_code", "status"),
     Index("cases_category_status_idx", "category", "status"),
+    # One per OGC collection geometry type (migration 0007): ids of a collection in id order.
+    Index("cases_points_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 0")),
+    Index("cases_lines_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 1")),
+    Index("cases_polygons_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 2")),
 )
 
 case_reporter = Table(

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, text
 
 from gis.access import ANONYMOUS
 from gis.ogc.catalogue import find_collection
-from gis.ogc.items import page_statement
+from gis.ogc.items import items_page, page_statement
 from gis.ogc.params import items_query
 from gis.ogc.sources import source_for
 
@@ -55,10 +55,48 @@ def test_bbox_page_uses_the_gist_index_after_cluster(conn: Connection) -> None:
     print("plain bbox + ORDER BY id plan after CLUSTER:\n" + "\n".join(plain))  # noqa: T201  (evidence in -s output)
 
 
-def test_unfiltered_page_walks_the_primary_key_without_a_full_count(conn: Connection) -> None:
+def _analyze(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+    plan = raw if isinstance(raw, list) else json.loads(raw)
+    return _nodes(plan[0]["Plan"])
+
+
+def _count_plan(nodes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The InitPlan that counts ``numberMatched`` up to the budget (the only one in the statement)."""
+    found = [n for n in nodes if n.get("Parent Relationship") == "InitPlan"]
+    assert len(found) == 1, [n.get("Subplan Name") for n in found]
+    return found[0]
+
+
+def test_unfiltered_page_walks_the_collection_index_and_counts_within_budget(conn: Connection) -> None:
+    conn.execute(text("ANALYZE cases"))
     source = source_for(find_collection(conn, "garbage_point_points"), ANONYMOUS)
     q = items_query([("limit", "10")], source, (100, 1000), 10_000)
     assert not q.spatial
-    nodes = _explain(conn, page_statement(source, q))
-    limits = [n for n in nodes if n["Node Type"] == "Limit"]
-    assert limits  # the count is bounded by a LIMIT (budget + 1), never a COUNT(*) over the table
+    nodes = _analyze(conn, page_statement(source, q))
+    assert not any(n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "cases" for n in nodes)
+    counting = _nodes(_count_plan(nodes))
+    assert counting[0]["Actual Loops"] == 1  # a full page: counted ...
+    assert any(n["Node Type"] == "Limit" and n["Actual Rows"] <= q.count_budget + 1 for n in counting)  # ... in budget
+    assert {n["Relation Name"] for n in counting if "Relation Name" in n} == {"cases"}  # no joins for the count
+    assert any(n.get("Index Name") == "cases_points_idx" for n in counting)  # the collection's partial index
+    page_ids = [n for n in nodes if n.get("Index Name") == "cases_points_idx"]
+    assert len(page_ids) == 2  # the page's ids come from it too, in id order (no sort of the collection)
+    assert not any(n["Node Type"] == "Sort" for n in nodes)
+
+
+def test_short_page_is_numbered_without_counting(conn: Connection) -> None:
+    source = source_for(find_collection(conn, "garbage_point_points"), ANONYMOUS)
+    q = items_query([("limit", "1000"), ("status", "rejected")], source, (100, 1000), 10_000)
+    rejected = conn.execute(
+        text("SELECT count(*) FROM cases WHERE category = 'garbage_point' AND status = 'rejected'")
+    ).scalar_one()
+    assert 0 < rejected < q.limit
+    assert _count_plan(_analyze(conn, page_statement(source, q)))["Actual Loops"] == 0  # never run
+    page = items_page(conn, source, q)
+    assert page.matched == page.returned == rejected and not page.more
+    beyond = items_query([("limit", "10"), ("offset", str(rejected + 5)), ("status", "rejected")], source,
+                         (100, 1000), 10_000)  # fmt: skip
+    past = items_page(conn, source, beyond)
+    assert past.returned == 0 and past.matched == rejected  # past the end: counted, still exact

@@ -1,11 +1,14 @@
 """Features of a collection (要素查询), OGC API – Features ``/items``: one statement per page.
 
-Paging is by ``offset`` over ``ORDER BY id`` (the OGC way). ``numberMatched`` is given only when
-it is exact and cheap: the matching ids are counted up to a budget and the member is left out when
-there are more — never a full ``COUNT(*)`` over the table on every page. When the page carries a
-spatial predicate (bbox or a spatial CQL2 operator) the matching ids are first collected in a
-``MATERIALIZED`` CTE: without that guard the planner may walk the primary key in id order and
-filter every row (the trap measured after ``CLUSTER``), instead of using the GiST index.
+Paging is by ``offset`` over ``ORDER BY id`` (the OGC way). The page's ids are chosen first, from
+the collection's own table when the filters allow (an index walk in id order: the partial indexes
+of migration 0007), and only those rows are joined for their properties. ``numberMatched`` is
+given only when it is exact and cheap: offset + returned on a short page (no count at all),
+otherwise the matching ids counted up to a budget, the member left out when there are more —
+never a full ``COUNT(*)`` over the table on every page. When the page carries a spatial predicate
+(bbox or a spatial CQL2 operator) the matching ids are first collected in a ``MATERIALIZED`` CTE:
+without that guard the planner may walk the primary key in id order and filter every row (the trap
+measured after ``CLUSTER``), instead of using the GiST index.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     cast,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.util import find_tables
 
 from gis.errors import NotFound
 from gis.geojson import feature
@@ -80,47 +86,58 @@ def _temporal(source: Source, q: ItemsQuery) -> ColumnElement[bool] | None:
     return and_(*parts) if parts else None
 
 
-def matching(source: Source, q: ItemsQuery) -> Select[Any]:
-    """The ids of the features matching every condition (no order, no limit)."""
+def _conditions(source: Source, q: ItemsQuery) -> list[ColumnElement[bool]]:
     temporal = _temporal(source, q)
-    conditions = [source.where, *q.conditions, *([temporal] if temporal is not None else [])]
+    return [source.where, *q.conditions, *([temporal] if temporal is not None else [])]
+
+
+def matching(source: Source, q: ItemsQuery) -> Select[Any]:
+    """The ids of the features matching every condition (no order, no limit).
+
+    When every condition names only the source's own table (``Source.table``) the ids come from that
+    table alone, without the joins the properties need: the count and the page's ids then cost an
+    index (or a short heap) walk, not a join per row.
+    """
+    conditions = _conditions(source, q)
+    named = find_tables(and_(*conditions), check_columns=True, include_aliases=True)
+    if source.table is not None and all(found is source.table for found in named):
+        return select(source.id_col.label("id")).select_from(source.table).where(*conditions)
     return source.base.with_only_columns(source.id_col.label("id")).where(and_(*conditions))
 
 
-def page_statement(source: Source, q: ItemsQuery) -> Select[Any]:
-    """One statement: the page's features (plus one look-ahead row) and the bounded count."""
+def page_statement(source: Source, q: ItemsQuery) -> Select[str, int, bool, int]:
+    """One statement: the page's features (plus one look-ahead row) and ``numberMatched`` when cheap.
+
+    The page's ids are picked first (ids only: a top-N sort or an ordered index walk), then only
+    those rows are joined for their properties. ``numberMatched`` is free when the page is short
+    (offset + returned); otherwise the matching ids are counted up to the budget — the scalar
+    subquery sits in a ``CASE`` branch, so PostgreSQL never runs it for a short page.
+    """
     ids = matching(source, q)
-    if q.spatial:
-        guard = ids.cte("matched").prefix_with("MATERIALIZED")
-        rows = source.base.join(guard, guard.c.id == source.id_col)
-        counted: Any = select(guard.c.id).limit(q.count_budget + 1).subquery("counted")
-    else:
-        rows = source.base.where(matching_where(source, q))
-        counted = ids.limit(q.count_budget + 1).subquery("counted")
+    pool: Select[Any] = select(ids.cte("matched").prefix_with("MATERIALIZED").c.id) if q.spatial else ids
+    key = pool.selected_columns[0]
+    page_ids = pool.order_by(key).limit(q.limit + 1).offset(q.offset).subquery("page_ids")
     rn = func.row_number().over(order_by=source.id_col).label("rn")
     shaped = feature_expression(source, q.crs).label("feature")
-    page = rows.add_columns(shaped, rn).order_by(source.id_col).limit(q.limit + 1).offset(q.offset).subquery("page")
-    in_page = page.c.rn <= q.offset + q.limit
+    page = source.base.join(page_ids, page_ids.c.id == source.id_col).add_columns(shaped, rn).subquery("page")
+    in_page = page.c.rn <= q.limit
     features = func.json_agg(aggregate_order_by(page.c.feature, page.c.id)).filter(in_page)
+    counted = pool.limit(q.count_budget + 1).subquery("counted")
+    budgeted = select(func.count()).select_from(counted).scalar_subquery()
+    short = and_(func.count() <= q.limit, or_(func.count() > 0, literal(q.offset == 0)))
+    matched = case((short, q.offset + func.count()), else_=func.nullif(budgeted, q.count_budget + 1))
     return select(
         cast(func.coalesce(features, cast(literal("[]"), JSON)), Text),
         cast(func.count().filter(in_page), Integer),
         func.count() > q.limit,
-        select(func.count()).select_from(counted).scalar_subquery(),
+        cast(matched, Integer),
     ).select_from(page)
-
-
-def matching_where(source: Source, q: ItemsQuery) -> ColumnElement[bool]:
-    """The WHERE clause of :func:`matching` (for the unguarded plan)."""
-    temporal = _temporal(source, q)
-    return and_(source.where, *q.conditions, *([temporal] if temporal is not None else []))
 
 
 def items_page(conn: Connection, source: Source, q: ItemsQuery) -> ItemsPage:
     """Run the page statement; ``matched`` is None when the count went past the budget."""
-    features, returned, more, counted = conn.execute(page_statement(source, q)).one()
-    matched = int(counted) if counted is not None and counted <= q.count_budget else None
-    return ItemsPage(str(features), int(returned or 0), bool(more), matched)
+    features, returned, more, matched = conn.execute(page_statement(source, q)).one()
+    return ItemsPage(str(features), int(returned or 0), bool(more), None if matched is None else int(matched))
 
 
 def one_feature(conn: Connection, source: Source, feature_id: str, crs: OgcCrs) -> str:

@@ -14,7 +14,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Boolean, ColumnElement, Float, Select, Text, and_, case, cast, false, func, not_, null, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    FromClause,
+    Integer,
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    select,
+)
 
 from gis import tables as t
 from gis.access import SEES_REPORTER, Principal, case_scope
@@ -55,6 +72,9 @@ class Source:
     queryables: dict[str, Queryable] = field(default_factory=dict)
     temporal: ColumnElement[Any] | None = None
     geometry_indexed: bool = True
+    #: The base's own table when its joins never drop nor repeat a row (NOT NULL foreign keys, outer
+    #: joins to unique keys): the ids of a page may then be found in it alone (see items.matching).
+    table: FromClause | None = None
 
 
 def _q(expr: Any, kind: str, zh: str, en: str, enum: tuple[str, ...] = ()) -> Queryable:
@@ -121,10 +141,13 @@ def case_source(col: Collection, p: Principal) -> Source:
     if p.role in SEES_REPORTER:
         props["reporter_name"] = case((whole, rep.c.name), else_=null())
         props["reporter_phone"] = case((whole, rep.c.phone), else_=null())
-    where = and_(c.c.category == col.category, func.ST_Dimension(c.c.geom) == col.dimension)
+    # The dimension is rendered inline, so even a prepared statement matches the partial index of
+    # the collection's geometry type (cases_points_idx …, migration 0007).
+    dimension = literal(col.dimension, Integer, literal_execute=True)
+    where = and_(c.c.category == col.category, func.ST_Dimension(c.c.geom) == dimension)
     queryables = _case_queryables(props, geom, col) | attribute_q
     return Source(col, case_base(p), c.c.id, geom, where, props, queryables, c.c.reported_at,
-                  not col.private_location)  # fmt: skip
+                  not col.private_location, c)  # fmt: skip
 
 
 def project_source(col: Collection) -> Source:
@@ -185,7 +208,7 @@ def region_source(col: Collection) -> Source:
     q = {key: _q(expr, kinds.get(key, "string"), key, key) for key, expr in props.items()}
     q["geometry"] = _q(r.c.geom, "geometry", "几何", "geometry")
     base = select(r.c.code.label("id")).select_from(r)
-    return Source(col, base, r.c.code, r.c.geom, r.c.level == col.level, props, q, None)
+    return Source(col, base, r.c.code, r.c.geom, r.c.level == col.level, props, q, None, table=r)
 
 
 def source_for(col: Collection, p: Principal) -> Source:
