@@ -38,8 +38,8 @@ def get_principal(conn: ConnDep, settings: SettingsDep, token: Annotated[str | N
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def client_key(request: Request, settings: SettingsDep) -> str:
-    """A keyed hash of the client address: rate limits without storing anybody's IP."""
+async def client_key(request: Request, settings: SettingsDep) -> str:
+    """A keyed hash of the client address: rate limits without storing anybody's IP (no I/O: ``async``)."""
     address = request.client.host if request.client else "unknown"
     if settings.trust_forwarded_for and request.headers.get("x-forwarded-for"):
         address = request.headers["x-forwarded-for"].split(",")[0].strip()

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 
 from gis import tables as t
 from gis.access import Principal, case_scope
@@ -48,10 +49,14 @@ class ActionIn:
 
 @dataclass
 class Change:
-    """What an action writes: column updates on the case and extras for its event."""
+    """What an action writes: column updates on the case and extras for its event.
+
+    ``photos_checked``: the handler already checked ``photo_ids`` (no second query for them).
+    """
 
     updates: dict[str, Any] = field(default_factory=dict)
     event: dict[str, Any] = field(default_factory=dict)
+    photos_checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,13 +131,14 @@ def rule_for(action: str, a: ActionIn) -> Rule:
     return rule
 
 
-def load_for_action(conn: Connection, p: Principal, case_id: int, rule: Rule) -> Any:
-    """Lock the case row in the caller's scope (404 outside it); assignee actions need the assignee."""
+@lru_cache(maxsize=256)
+def _lock_statement(p: Principal) -> Select[Any]:
+    """The row-locking select of a caller (锁定案件), built once per principal; the case id is bound."""
     c, cat = t.cases.alias("c"), t.category.alias("cat")
     is_assignee = or_(
         c.c.assignee_unit_id == p.unit_id if p.unit_id is not None else False, c.c.assignee_user == p.username
     )
-    stmt = (
+    return (
         select(
             c,
             cat.c.closeout_radius_m,
@@ -143,10 +149,14 @@ def load_for_action(conn: Connection, p: Principal, case_id: int, rule: Rule) ->
             is_assignee.label("is_assignee"),
         )
         .join(cat, cat.c.code == c.c.category)
-        .where(c.c.id == case_id, or_(case_scope(p, c), is_assignee))
+        .where(c.c.id == bindparam("case_id"), or_(case_scope(p, c), is_assignee))
         .with_for_update(of=c)
     )
-    row = conn.execute(stmt).one_or_none()
+
+
+def load_for_action(conn: Connection, p: Principal, case_id: int, rule: Rule) -> Any:
+    """Lock the case row in the caller's scope (404 outside it); assignee actions need the assignee."""
+    row = conn.execute(_lock_statement(p), {"case_id": case_id}).one_or_none()
     if row is None:
         raise NotFound(
             f"案件 {case_id} 不存在，或不在您的工作范围内。",

@@ -112,4 +112,4 @@ def close(ctx: Step) -> Change:
     if water:
         data["measurements"] = water
     event = {"position": position.geom, "accuracy_m": accuracy, "datum": str(position.datum), "data": data}
-    return Change(updates, event)
+    return Change(updates, event, photos_checked=True)

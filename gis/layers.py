@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Text, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Text, bindparam, cast, func, select
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from gis.checks import area_exists, checked_body, unknown_categories
@@ -84,10 +85,14 @@ class Layer:
         stmt = select(area_exists(q.area), unknown_categories(q.categories, self.kind), body.scalar_subquery())
         return checked_body(conn.execute(stmt).one(), q.area)
 
+    @cached_property
+    def one_statement(self) -> Select[Any]:
+        """The single-row statement (单条查询), built once per layer: the id is a bound parameter."""
+        return self.base.with_only_columns(cast(self.feature, Text)).where(self.table.c.id == bindparam("fid"))
+
     def one(self, conn: Connection, fid: int) -> str:
         """One row as a Feature text, or NotFound."""
-        stmt = self.base.with_only_columns(cast(self.feature, Text)).where(self.table.c.id == fid)
-        found = conn.execute(stmt).scalar_one_or_none()
+        found = conn.execute(self.one_statement, {"fid": fid}).scalar_one_or_none()
         if found is None:
             raise NotFound(f"{self.what_zh} {fid} 不存在。", f"{self.what_en} {fid} does not exist.", id=fid)
         return str(found)

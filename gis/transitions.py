@@ -95,7 +95,7 @@ def _start(_ctx: Step) -> Change:
 def _resolve(ctx: Step) -> Change:
     conn, a = ctx.conn, ctx.a
     require_photos(conn, a, "处置完毕", "Resolving")
-    return Change()
+    return Change(photos_checked=True)
 
 
 def _return(ctx: Step) -> Change:
@@ -169,7 +169,7 @@ def apply_action(
     row = load_for_action(conn, p, case_id, rule)
     check_state(row, action, rule, a)
     change = HANDLERS[action](Step(conn, p, row, a, max_vertices))
-    if a.photo_ids:
+    if a.photo_ids and not change.photos_checked:
         check_photos(conn, a.photo_ids)
     target = rule.target or row.status
     values = {"status": target, "version": t.cases.c.version + 1, "updated_at": func.now(), **change.updates}

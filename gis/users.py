@@ -7,7 +7,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from gis import tables as t
 from gis.access import ROLES, Principal
@@ -15,6 +15,14 @@ from gis.errors import Conflict, Forbidden, InvalidField, NotFound
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
+
+#: The user a token names, with the current areas, in one round trip (every authenticated request runs it).
+TOKEN_USER = text("""
+SELECT u.id, u.username, u.role, u.unit_id, u.display_name, u.token_version,
+       ARRAY(SELECT a.area_code FROM user_area a WHERE a.user_id = u.id AND a.to_at IS NULL
+             ORDER BY a.area_code) AS areas
+FROM app_user u WHERE u.id = :id AND u.active
+""")
 
 
 def hash_password(password: str) -> str:
@@ -60,11 +68,10 @@ def authenticate(conn: Connection, username: str, password: str) -> tuple[Princi
 
 def load_principal(conn: Connection, user_id: int, token_version: int) -> Principal | None:
     """The principal a token names, unless the user is gone, inactive or changed password."""
-    u = t.app_user
-    row = conn.execute(select(u).where(u.c.id == user_id, u.c.active)).one_or_none()
+    row = conn.execute(TOKEN_USER, {"id": user_id}).one_or_none()
     if row is None or int(row.token_version) != token_version:
         return None
-    return _principal(row, _areas(conn, row.id))
+    return _principal(row, [str(code) for code in row.areas])
 
 
 def change_password(conn: Connection, p: Principal, old: str, new: str) -> None:
