@@ -7,6 +7,7 @@ whose body never leaks SQL or a traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -14,7 +15,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis.errors import (
@@ -58,8 +59,11 @@ class ProblemResponse(Response):
     media_type = PROBLEM_JSON
 
     def render(self, content: Any) -> bytes:
-        """Serialise with orjson."""
-        return orjson.dumps(content)
+        """Serialise with orjson (with the standard library for integers beyond 64 bits, e.g. an echoed id)."""
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            return json.dumps(content, ensure_ascii=False).encode()
 
 
 def problem(status: int, title: str, detail_zh: str, detail_en: str, **extra: Any) -> ProblemResponse:
@@ -134,9 +138,16 @@ def _http(_request: Request, exc: Exception) -> Response:
     return problem(exc.status_code, "HTTP error", str(exc.detail), str(exc.detail))
 
 
-def _database(_request: Request, exc: Exception) -> Response:
+def _database(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     code = getattr(exc.orig, "sqlstate", None)
+    status = 422 if request.method in ("POST", "PUT", "PATCH") else 400
+    if isinstance(exc, DataError) and "NUL" in str(exc.orig):  # PostgreSQL text cannot hold U+0000
+        return problem(status, "Invalid text", "文本中含有空字符（\\u0000），请删除后重试。",
+                       "The text contains a NUL character (\\u0000); remove it and try again.")  # fmt: skip
+    if code == "22003":  # numeric_value_out_of_range: an id or number beyond its column's type
+        return problem(status, "Number out of range", "数字超出范围（如编号过大），请检查后重试。",
+                       "A number is out of range (e.g. an id that is far too large); check it.")  # fmt: skip
     if code == "57014":  # query_canceled: statement_timeout
         return problem(503, "Query took too long", "查询超时：请缩小范围（bbox、区域或类别）后重试。",
                        "The query timed out: narrow it (bbox, area or category) and try again.")  # fmt: skip

@@ -6,6 +6,11 @@ and rewrites the 3.1-only schema keywords into their 3.0 forms (``anyOf [… nul
 boolean, ``contentMediaType`` → ``format: binary``). It also fills the ``limit`` parameter of
 the OGC items path with the default and maximum from the settings, so a client asking for the
 declared maximum (pyogrio does) gets what it expects.
+
+Errors are documented as they are sent: FastAPI's stock 422 (``application/json``, its own
+validation schema) becomes the problem+json the app's handler writes, a route with parameters
+documents the 400 a bad query or path parameter gets, and a route that reads the bearer token
+documents the 401 a bad or expired token gets (found by schemathesis, ``reliability/``).
 """
 
 from __future__ import annotations
@@ -13,6 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.auth import get_principal
+from api.errors import PROBLEM_JSON
 
 OPENAPI_VERSION = "3.0.3"
 
@@ -74,6 +84,46 @@ def _fill_limits(doc: dict[str, Any], default_limit: int, max_limit: int) -> Non
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit}
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["title", "status", "detail", "detail_zh"],
+    "properties": {
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "English"},
+        "detail_zh": {"type": "string", "description": "中文说明"},
+    },
+}
+
+
+def _reads_token(dependant: Dependant) -> bool:
+    return any(d.call is get_principal or _reads_token(d) for d in dependant.dependencies)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+
+
+def _document_errors(doc: dict[str, Any], app: FastAPI) -> None:
+    """Document the errors the app's own handlers send on plain routes (problem+json 400, 401, 422)."""
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if type(route) is not APIRoute or not route.include_in_schema:
+            continue
+        item = doc.get("paths", {}).get(context.path_format, {})
+        for method in route.methods or ():
+            operation = item.get(method.lower())
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "422" in responses and "application/json" in responses["422"].get("content", {}):
+                responses["422"] = _problem("内容无效 / invalid request body")
+            if operation.get("parameters") and "400" not in responses:
+                responses["400"] = _problem("参数错误 / invalid parameter")
+            if _reads_token(route.dependant) and "401" not in responses:
+                responses["401"] = _problem("令牌无效或已过期 / invalid or expired token")
+
+
 def use_openapi_30(app: FastAPI) -> None:
     """Serve ``/openapi.json`` as OpenAPI 3.0.3 (built once, on first request)."""
     original = app.openapi
@@ -84,6 +134,7 @@ def use_openapi_30(app: FastAPI) -> None:
             doc["openapi"] = OPENAPI_VERSION
             settings = app.state.settings
             _fill_limits(doc, settings.default_limit, settings.max_limit)
+            _document_errors(doc, app)
             app.openapi_schema = doc
         return app.openapi_schema
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, false, func, or_
 
-from gis.errors import Forbidden
+from gis.errors import Forbidden, NotAuthenticated
 
 ROLES: Final[dict[str, tuple[str, str]]] = {
     "grid_manager": ("网格员", "grid manager"),
@@ -53,7 +53,9 @@ class Principal:
         return self.user_id is None
 
     def require(self, *roles: str) -> None:
-        """Refuse with 403 unless the caller has one of ``roles``."""
+        """Refuse unless the caller has one of ``roles``: 401 for the public (sign in first), else 403."""
+        if self.anonymous:
+            raise NotAuthenticated("请先登录。", "Sign in first.")
         if self.role not in roles:
             allowed = "、".join(ROLES[r][0] for r in roles)
             raise Forbidden(

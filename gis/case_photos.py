@@ -15,7 +15,7 @@ from sqlalchemy import Connection, or_, select, text
 
 from gis import tables as t
 from gis.access import Principal, case_scope
-from gis.errors import NotFound
+from gis.errors import NotAuthenticated, NotFound
 from gis.event_log import record_event
 from gis.photos_db import check_photos
 
@@ -69,16 +69,32 @@ def watermark_lines(conn: Connection, case_id: int, photo_id: str, p: Principal)
     return [str(taken), str(place.code), str(place.place)]
 
 
-def attach_photos(conn: Connection, p: Principal, case_id: int, photo_ids: Sequence[str]) -> None:
-    """补充照片: staff in scope (or the assignee) add photos to a case, recorded as an event."""
+#: Roles that add photos to a case (viewers are read only; roads staff have no cases).
+ATTACH_ROLES = ("grid_manager", "inspector", "village_official", "water_staff", "contractor", "admin")
+
+
+def may_attach(conn: Connection, p: Principal, case_id: int) -> str:
+    """The case's status if the caller may add photos to it: 401 public, 403 read-only role, 404 out of scope.
+
+    Called before any upload is stored, so a refused caller leaves no file behind.
+    """
+    if p.anonymous:
+        raise NotAuthenticated("补充照片须先登录。", "Sign in to add photos to a case.")
+    p.require(*ATTACH_ROLES)
     c = t.cases.alias("c")
     assignee = or_(
         c.c.assignee_unit_id == p.unit_id if p.unit_id is not None else False, c.c.assignee_user == p.username
     )
     row = conn.execute(select(c.c.status).where(c.c.id == case_id, or_(case_scope(p, c), assignee))).one_or_none()
-    if p.anonymous or row is None:
+    if row is None:
         raise NotFound(
             f"案件 {case_id} 不存在，或不在您的工作范围内。", f"Case {case_id} does not exist or is outside your scope."
         )
+    return str(row.status)
+
+
+def attach_photos(conn: Connection, p: Principal, case_id: int, photo_ids: Sequence[str]) -> None:
+    """补充照片: staff in scope (or the assignee) add photos to a case, recorded as an event."""
+    status = may_attach(conn, p, case_id)
     check_photos(conn, photo_ids)
-    record_event(conn, case_id, p, "attach_photos", row.status, row.status, photo_ids=tuple(photo_ids))
+    record_event(conn, case_id, p, "attach_photos", status, status, photo_ids=tuple(photo_ids))

@@ -53,7 +53,11 @@ WHERE g.code = :grid AND g.level = 'grid'
 
 
 def parse_lonlat(parameter: str, raw: str | None, crs: str | None = None) -> tuple[float, float] | None:
-    """``lon,lat`` in the declared datum (WGS84 by default, GCJ-02/BD-09 from phones) → WGS84."""
+    """``lon,lat`` in the declared datum (WGS84 by default, GCJ-02/BD-09 from phones) → WGS84.
+
+    An unknown ``crs`` is refused even without a point: a typo never passes silently.
+    """
+    datum = parse_crs(crs)
     if raw is None or not raw.strip():
         return None
     parts = [part.strip() for part in raw.split(",")]
@@ -68,7 +72,7 @@ def parse_lonlat(parameter: str, raw: str | None, crs: str | None = None) -> tup
             f"{parameter} '{raw}' is invalid: use lon,lat (e.g. 106.63,38.87) within ±180 and ±90.",
             value=raw,
         )
-    return to_wgs84(lon, lat, parse_crs(crs))
+    return to_wgs84(lon, lat, datum)
 
 
 def patrol_route(conn: Connection, p: Principal, q: RouteRequest) -> str:

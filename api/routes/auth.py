@@ -10,13 +10,16 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import PrincipalDep
 from api.deps import ConnDep, SettingsDep
-from api.routes.docs import ERRORS
+from api.routes.docs import ERRORS, WRITE_ERRORS
 from api.schemas import GridManager, NewUser, PasswordChange, PasswordReset
 from gis import users
 from gis.access import ROLES
 from gis.errors import Forbidden, NotAuthenticated
 from gis.tokens import issue_token
 from gis.units import unit_ids
+
+#: Admin-only routes also refuse other roles (403).
+ADMIN_ERRORS = ERRORS | {403: WRITE_ERRORS[403]}
 
 router = APIRouter(tags=["auth 账号"])
 GridCode = Annotated[str, Path(pattern=r"^\d{15}$", description="15 位网格代码 / grid code")]
@@ -59,7 +62,7 @@ def change_password(conn: ConnDep, p: PrincipalDep, body: PasswordChange) -> Res
     return Response(status_code=204)
 
 
-@router.post("/users", status_code=201, responses=ERRORS)
+@router.post("/users", status_code=201, responses=ADMIN_ERRORS)
 def create_user(conn: ConnDep, p: PrincipalDep, body: NewUser) -> dict[str, Any]:
     """新建账号 (管理员) / an admin creates an account within their areas."""
     p.require("admin")
@@ -74,14 +77,14 @@ def create_user(conn: ConnDep, p: PrincipalDep, body: NewUser) -> dict[str, Any]
     return {"id": new_id, "username": body.username, "role": body.role, "areas": body.areas}
 
 
-@router.post("/users/{username}/password", status_code=204, response_class=Response, responses=ERRORS)
+@router.post("/users/{username}/password", status_code=204, response_class=Response, responses=ADMIN_ERRORS)
 def reset_password(conn: ConnDep, p: PrincipalDep, username: str, body: PasswordReset) -> Response:
     """重置密码 (管理员) / an admin sets a new password for a user of their area."""
     users.reset_password(conn, p, username, body.new_password)
     return Response(status_code=204)
 
 
-@router.post("/grids/{grid_code}/manager", responses=ERRORS)
+@router.post("/grids/{grid_code}/manager", responses=ADMIN_ERRORS)
 def hand_over(conn: ConnDep, p: PrincipalDep, grid_code: GridCode, body: GridManager) -> dict[str, Any]:
     """网格交接 (管理员) / give a grid to a new grid manager; history keeps who had it when."""
     users.hand_over_grid(conn, p, grid_code, body.username)

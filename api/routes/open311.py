@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Connection
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.deps import ConnDep, SettingsDep
 from api.routes.ogc_support import Handler, base_url, status_of, validation_detail
@@ -80,6 +81,10 @@ class Open311Route(APIRoute):
             except RequestValidationError as exc:
                 _name, zh, en = validation_detail(exc)
                 return open311_error(_format_of(request), 400, zh, en)
+            except StarletteHTTPException as exc:  # a form that cannot be parsed at all
+                zh = f"请求无法读取（{exc.detail}），请按表单格式提交。"
+                en = f"The request cannot be read ({exc.detail}); send it as a form."
+                return open311_error(_format_of(request), exc.status_code, zh, en)
 
         return handler
 

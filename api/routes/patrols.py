@@ -17,7 +17,7 @@ from gis.errors import InvalidField
 from gis.filters import area_level, parse_codes
 from gis.patrol_reads import PatrolQuery, iso_week, patrol_page, unpatrolled_grids
 from gis.patrol_route import MAX_STOPS, RouteRequest, parse_lonlat, patrol_route
-from gis.patrols import record_patrol
+from gis.patrols import check_patrol_grid, record_patrol
 from gis.tracks import read_geojson_track, read_gpx_track
 from maps.pages import unpatrolled_page
 
@@ -92,6 +92,7 @@ class PatrolBody(BaseModel):
 )
 def post_patrol(conn: ConnDep, settings: SettingsDep, p: PrincipalDep, body: PatrolBody) -> Response:
     """上传巡查轨迹 / a grid manager uploads a patrol: validity by the rules, cases passed within radius."""
+    check_patrol_grid(p, body.grid_code)  # who may, before what the track says (401/403/404 first)
     area_level(body.grid_code, parameter="grid_code")
     if (body.track is None) == (body.gpx is None):
         raise InvalidField("track", "请提供 track（GeoJSON）或 gpx 之一。", "Send either 'track' (GeoJSON) or 'gpx'.")

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from api.auth import ClientKeyDep, PrincipalDep
 from api.deps import ConnDep, SettingsDep
 from api.routes.docs import WRITE_ERRORS
-from gis.case_photos import attach_photos, case_photos, watermark_lines
+from gis.case_photos import attach_photos, case_photos, may_attach, watermark_lines
 from gis.photos import PhotoInfo, PhotoStore, check_size
 from gis.photos_db import register_photo
 from gis.report import check_upload_quota
@@ -64,6 +64,7 @@ def add_case_photos(
     file: Annotated[list[UploadFile], File(description="一张或多张照片 / one or more photos")],
 ) -> JSONResponse:  # fmt: skip
     """补充照片 / attach more photos to a case (staff in scope or the assignee); recorded as an event."""
+    may_attach(conn, p, case_id)  # refuse before any upload is stored
     infos = [_save(request, conn, settings, p, upload) for upload in file]
     attach_photos(conn, p, case_id, [i.sha256 for i in infos])
     return JSONResponse({"case_id": case_id, "photos": [_describe(i) for i in infos]}, status_code=201)
