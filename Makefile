@@ -1,5 +1,5 @@
 # VillageMap: `make run` sets everything up and serves the sample; `make test` runs every test.
-.PHONY: run setup test lint db-up
+.PHONY: run setup test lint db-up bench
 
 VM := .venv/bin/villagemap
 
@@ -23,3 +23,8 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+# The benchmark suite (bench/README.md): 1M cases, scale at 10M; report in bench/results/. BENCH_ARGS=--smoke for a quick run.
+bench:
+	$(VM) db up
+	.venv/bin/python -m bench $(BENCH_ARGS)

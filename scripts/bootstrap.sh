@@ -17,6 +17,7 @@ command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 packages+=(fonts-wqy-microhei)   # Chinese text in photo watermarks (and in the browser tests)
 if [ "$want_test" = 1 ]; then
   packages+=(chromium gdal-bin)   # headless browser tests; ogr2ogr for the import benchmark's smoke test
+  packages+=(wrk)                 # HTTP load for the benchmark suite's smoke test (tests/test_bench_smoke.py)
 fi
 
 missing=()
