@@ -8,6 +8,7 @@ with a photo) → close (inspector, standing at the case, with a photo). Every a
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import math
@@ -72,11 +73,12 @@ def call(base: str, method: str, path: str, token: str | None = None, *, body: A
     request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     started = time.perf_counter()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw, status = response.read(), response.status
-    except urllib.error.HTTPError as error:
-        raw, status = error.read(), error.code
-    except (OSError, urllib.error.URLError) as error:
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                raw, status = response.read(), response.status
+        except urllib.error.HTTPError as error:
+            raw, status = error.read(), error.code
+    except (OSError, http.client.HTTPException) as error:  # refused, reset, or cut off mid-answer (a kill)
         return Answer(0, repr(error), time.perf_counter() - started)
     try:
         parsed: Any = json.loads(raw) if raw[:1] in (b"{", b"[") else None

@@ -4,6 +4,7 @@ projects, close-out and overview maps; the stop list and the not-patrolled list.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import urllib.parse
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Geolocation, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import Connection, text
 
 from gis.crs import Datum, from_wgs84
@@ -147,6 +149,12 @@ def test_gaode_view_puts_a_case_on_its_gcj02_position(browser: Browser, live_url
         probe.assert_clean()
 
 
+CENTRED = """([lng, lat]) => {
+    const c = villageMap.map.getCenter();
+    return Math.abs(c.lng - lng) < 1e-6 && Math.abs(c.lat - lat) < 1e-6;
+}"""
+
+
 def test_my_location_on_a_phone(browser: Browser, live_url: str, conn: Connection) -> None:
     lon, lat = conn.execute(text("SELECT ST_X(seat), ST_Y(seat) FROM region WHERE code = :v"), {"v": GRID[:12]}).one()
     spot: Geolocation = {"longitude": float(lon), "latitude": float(lat), "accuracy": 12}
@@ -154,6 +162,8 @@ def test_my_location_on_a_phone(browser: Browser, live_url: str, conn: Connectio
         ready(probe.page)
         probe.page.locator(".vm-locate a").click()
         probe.page.wait_for_selector("path.vm-my-location")
+        with contextlib.suppress(PlaywrightTimeout):  # the pan to the position is animated; the assert tells
+            probe.page.wait_for_function(CENTRED, arg=[float(lon), float(lat)], timeout=5000)
         at = probe.page.evaluate("villageMap.map.getCenter()")
         assert [at["lng"], at["lat"]] == pytest.approx([float(lon), float(lat)], abs=1e-6)
         probe.assert_clean()
