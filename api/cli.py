@@ -18,11 +18,10 @@ from gis.access import ANONYMOUS
 from gis.apikeys import create_api_key, revoke_api_key
 from gis.db import make_engine, transaction
 from gis.errors import DomainError
-from gis.maps_data import principal_named
 from gis.patrol_route import RouteRequest
 from gis.photos import PhotoStore
 from gis.settings import Settings
-from gis.users import demo_accounts
+from gis.users import demo_accounts, operator_principal
 from maps.assets import inline
 from maps.patrol import render_patrol_map
 from maps.printlist import stop_list_page
@@ -146,7 +145,7 @@ def render_map(
     engine = make_engine(settings, pool_size=1)
     try:
         with transaction(engine) as conn:
-            p = principal_named(conn, user) if user else ANONYMOUS
+            p = operator_principal(conn, user) if user else ANONYMOUS
             if p is None:
                 _fail(f"没有账号 {user} / no such active user: {user}")
                 return

@@ -17,14 +17,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from api.routes.office import bulletin_html
-from gis import tables as t
 from gis.access import Principal
 from gis.bulletin import monthly_bulletin
 from gis.bulletin_pdf import bulletin_pdf
-from gis.db import make_engine, transaction
+from gis.db import make_engine, transaction, without_statement_timeout
 from gis.errors import DomainError
 from gis.filters import parse_codes
 from gis.gisio.export import MEDIA_TYPES, ExportQuery
@@ -38,7 +37,7 @@ from gis.office_xlsx import bulletin_xlsx
 from gis.periods import month_period
 from gis.photos import PhotoStore
 from gis.settings import Settings
-from gis.users import load_principal
+from gis.users import operator_principal
 
 STAGES = {
     "read": "读取 read",
@@ -56,10 +55,7 @@ def _fail(message: str) -> None:
 
 def _principal(conn: Connection, user: str | None) -> Principal:
     """The named account, or else the first active administrator (the operator's own tool)."""
-    u = t.app_user
-    who = u.c.username == user if user is not None else u.c.role == "admin"
-    row = conn.execute(select(u.c.id, u.c.token_version).where(who, u.c.active).order_by(u.c.id).limit(1)).one_or_none()
-    found = load_principal(conn, row.id, row.token_version) if row else None
+    found = operator_principal(conn, user)
     if found is None:
         _fail(
             f"账号 {user} 不存在或已停用 / no active user {user}"
@@ -124,7 +120,7 @@ def import_cmd(
     bar, step = _progress_bar()
     try:
         with bar, transaction(engine) as conn:
-            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            without_statement_timeout(conn)
             report = import_file(conn, file, file.name, options, _principal(conn, user), progress=step)
     except ImportRejected as exc:
         typer.echo(json.dumps(exc.report.as_dict(), ensure_ascii=False, indent=2))

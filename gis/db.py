@@ -44,3 +44,8 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 def ping(conn: Connection) -> bool:
     """True when PostGIS answers (健康检查)."""
     return conn.execute(text("SELECT postgis_lib_version() IS NOT NULL")).scalar_one() is True
+
+
+def without_statement_timeout(conn: Connection) -> None:
+    """Lift the statement timeout for the rest of this transaction (operator commands such as a large import)."""
+    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")

@@ -137,15 +137,3 @@ def category_styles(conn: Connection) -> dict[str, dict[str, str]]:
     c = t.category
     rows = conn.execute(select(c.c.code, c.c.color, c.c.label_zh, c.c.label_en)).all()
     return {str(code): {"color": str(colour), "zh": str(zh), "en": str(en)} for code, colour, zh, en in rows}
-
-
-def principal_named(conn: Connection, username: str) -> Principal | None:
-    """The active user ``username`` with their current areas (for the operator's ``render-map --user``)."""
-    u, a = t.app_user, t.user_area
-    row = conn.execute(select(u).where(u.c.username == username, u.c.active)).one_or_none()
-    if row is None:
-        return None
-    areas = conn.execute(
-        select(a.c.area_code).where(a.c.user_id == row.id, a.c.to_at.is_(None)).order_by(a.c.area_code)
-    ).scalars()
-    return Principal(row.id, row.username, row.role, row.unit_id, tuple(areas), row.display_name)

@@ -74,6 +74,15 @@ def load_principal(conn: Connection, user_id: int, token_version: int) -> Princi
     return _principal(row, [str(code) for code in row.areas])
 
 
+def operator_principal(conn: Connection, username: str | None) -> Principal | None:
+    """The principal a command-line operator acts as (操作员身份): the active user ``username``, or with
+    none named the first active admin; None when there is no such account."""
+    u = t.app_user
+    who = u.c.username == username.strip().lower() if username is not None else u.c.role == "admin"
+    row = conn.execute(select(u).where(who, u.c.active).order_by(u.c.id).limit(1)).one_or_none()
+    return None if row is None else _principal(row, _areas(conn, row.id))
+
+
 def change_password(conn: Connection, p: Principal, old: str, new: str) -> None:
     """A user changes their own password; every token issued before stops working."""
     u = t.app_user

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -23,14 +22,12 @@ from typing import Any
 
 import psycopg
 
-from data.load import load_sample
-from gis import migrate
 from gis.backup import libpq_url
 from gis.db import make_engine
 from gis.photo_audit import originals, sweep
 from gis.settings import Settings
-from reliability.pgcluster import ApiProcess, PrivateCluster
-from reliability.workload import GRID, FieldClient, Ledger, call, sign_in_all
+from reliability.served import served_sample
+from reliability.workload import FieldClient, Ledger, call, sign_in_all
 
 CHECKS = """
 SELECT
@@ -74,28 +71,6 @@ class CrashReport:
              self.cases_whose_status_is_not_their_last_event, self.event_photos_without_row,
              self.photo_rows_without_file, self.photo_files_without_row]
         )  # fmt: skip
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def prepare(settings: Settings, cases: int) -> tuple[float, float]:
-    """Migrate, load a small sample; returns a point well inside the demo grid."""
-    engine = make_engine(settings, pool_size=1)
-    migrate.upgrade(engine)
-    load_sample(engine, cases=cases)
-    with engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM region WHERE code = %(g)s) s",
-            {"g": GRID},
-        ).one()
-    engine.dispose()
-    return float(row[0]), float(row[1])
 
 
 def drive(base: str, clients: int, spot: tuple[float, float], stop: threading.Event, ledger: Ledger) -> list[Any]:
@@ -150,38 +125,27 @@ def recover(settings: Settings) -> int:
 
 def run(clients: int = 16, seconds: float = 30, port: int = 55633, sample_cases: int = 200) -> CrashReport:
     """The whole crash test on a private cluster; the cluster is removed afterwards."""
-    cluster = PrivateCluster(port)
-    api: ApiProcess | None = None
-    try:
-        settings = Settings(database_url=cluster.init(), photo_dir=cluster.root / "photos")
-        spot = prepare(settings, sample_cases)
-        env = {"VILLAGEMAP_DATABASE_URL": settings.database_url, "VILLAGEMAP_PHOTO_DIR": str(settings.photo_dir)}
-        api = ApiProcess(free_port(), env)
-        api.start()
+    with served_sample(port, sample_cases) as served:
         ledger, stop = Ledger(), threading.Event()
-        threads = drive(api.url, clients, spot, stop, ledger)
+        threads = drive(served.api.url, clients, served.spot, stop, ledger)
         time.sleep(seconds)
         with ledger.lock:
             errors = list(ledger.errors)
-        api.kill9()
-        killed = cluster.kill9()
+        served.api.kill9()
+        killed = served.cluster.kill9()
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
-        cluster.start()
-        swept = recover(settings)
-        api.start()
-        found = verify(settings, ledger, api.url)
-        return CrashReport(
-            clients=clients, seconds=seconds, acknowledged_cases=len(ledger.cases),
-            acknowledged_actions=len(ledger.actions), acknowledged_photos=len(ledger.photos),
-            closed_cases=sum(1 for _, action in ledger.actions if action == "close"),
-            killed_postgres_processes=killed, errors_before_kill=errors[:20], stray_files_swept=swept, **found,
-        )  # fmt: skip
-    finally:
-        if api is not None:
-            api.stop()
-        cluster.remove()
+        served.cluster.start()
+        swept = recover(served.settings)
+        served.api.start()
+        found = verify(served.settings, ledger, served.api.url)
+    return CrashReport(
+        clients=clients, seconds=seconds, acknowledged_cases=len(ledger.cases),
+        acknowledged_actions=len(ledger.actions), acknowledged_photos=len(ledger.photos),
+        closed_cases=sum(1 for _, action in ledger.actions if action == "close"),
+        killed_postgres_processes=killed, errors_before_kill=errors[:20], stray_files_swept=swept, **found,
+    )  # fmt: skip
 
 
 def main() -> None:

@@ -19,9 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gis.settings import Settings
-from reliability.crash import free_port, prepare
-from reliability.pgcluster import ApiProcess, PrivateCluster
+from reliability.served import served_sample
 from reliability.workload import FieldClient, Ledger, sign_in_all
 
 
@@ -85,19 +83,8 @@ def load(base: str, clients: int, seconds: float, spot: tuple[float, float]) -> 
 
 def run(clients: int = 16, seconds: float = 60, port: int = 55634, sample_cases: int = 3000) -> LoadReport:
     """The load test on a private cluster with the sample data; the cluster is removed afterwards."""
-    cluster = PrivateCluster(port)
-    api: ApiProcess | None = None
-    try:
-        settings = Settings(database_url=cluster.init(), photo_dir=cluster.root / "photos")
-        spot = prepare(settings, sample_cases)
-        env = {"VILLAGEMAP_DATABASE_URL": settings.database_url, "VILLAGEMAP_PHOTO_DIR": str(settings.photo_dir)}
-        api = ApiProcess(free_port(), env)
-        api.start()
-        return load(api.url, clients, seconds, spot)
-    finally:
-        if api is not None:
-            api.stop()
-        cluster.remove()
+    with served_sample(port, sample_cases) as served:
+        return load(served.api.url, clients, seconds, served.spot)
 
 
 def main() -> None:

@@ -7,13 +7,19 @@ on another server (``VILLAGEMAP_TEST_DATABASE_URL``/``DATABASE_URL``), created a
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 
+from data.load import load_sample
+from gis import migrate
+from gis.db import make_engine
 from gis.localdb import TEMPLATE_DB
 from gis.settings import Settings
 
@@ -48,10 +54,22 @@ def create_database(admin_url: str, dbname: str) -> None:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
 
 
-def drop_database(admin_url: str, dbname: str) -> None:
-    """Drop ``dbname``, closing whatever is still connected to it."""
+def drop_database(admin_url: str, dbname: str, attempts: int = 10) -> None:
+    """Drop ``dbname``, closing whatever is still connected to it.
+
+    An autovacuum worker (a superuser process, which the app role may not terminate) can be busy
+    in the database right after a large write; the drop is then tried again for a few seconds.
+    """
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
     with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
+        for attempt in range(attempts):
+            try:
+                conn.execute(statement)
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
 
 
 @contextmanager
@@ -64,3 +82,19 @@ def scratch_database(suffix: str = "") -> Iterator[Settings]:
         yield Settings(database_url=url_of(admin_url, dbname))
     finally:
         drop_database(admin_url, dbname)
+
+
+@contextmanager
+def sample_database(
+    suffix: str, *, now: datetime, cases: int, photo_dir: Path | None = None
+) -> Iterator[tuple[Settings, Engine]]:
+    """A scratch database migrated to head with a sample of ``cases`` cases (样例库); settings and engine."""
+    with scratch_database(suffix) as scratch:
+        settings = scratch if photo_dir is None else scratch.model_copy(update={"photo_dir": photo_dir})
+        engine = make_engine(settings)
+        try:
+            migrate.upgrade(engine)
+            load_sample(engine, now=now, cases=cases)
+            yield settings, engine
+        finally:
+            engine.dispose()

@@ -14,12 +14,9 @@ from playwright.sync_api import Geolocation, Page
 from sqlalchemy import Connection, Engine
 
 from api.app import create_app
-from data.load import load_sample
-from gis import migrate
-from gis.db import make_engine
 from tests.browser import PageProbe
 from tests.conftest import NOW
-from tests.databases import scratch_database
+from tests.databases import sample_database
 from tests.lifecycle import _dms
 from tests.servers import serve_in_thread
 
@@ -42,17 +39,12 @@ class FieldServer:
 @contextmanager
 def field_server(tmp_dir: Any, suffix: str) -> Iterator[FieldServer]:
     """Serve VillageMap on a fresh scratch database with a small sample (300 cases)."""
-    with scratch_database(suffix) as scratch:
-        settings = scratch.model_copy(update={"photo_dir": tmp_dir})
-        engine = make_engine(settings)
-        migrate.upgrade(engine)
-        load_sample(engine, now=NOW, cases=300)
-        app = create_app(settings)
-        with serve_in_thread(app) as url, TestClient(create_app(settings)) as client:
-            try:
-                yield FieldServer(url, client, engine)
-            finally:
-                engine.dispose()
+    with (
+        sample_database(suffix, now=NOW, cases=300, photo_dir=tmp_dir) as (settings, engine),
+        serve_in_thread(create_app(settings)) as url,
+        TestClient(create_app(settings)) as client,
+    ):
+        yield FieldServer(url, client, engine)
 
 
 def geo(lonlat: tuple[float, float], accuracy: float) -> Geolocation:

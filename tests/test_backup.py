@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, inspect, text
+from psycopg import sql
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from api.cli import app
 from data.load import load_sample
 from gis import migrate
+from gis.backup import libpq_url
 from gis.db import make_engine
 from gis.photos import PhotoStore
 from gis.photos_db import register_photo
@@ -53,21 +56,21 @@ def _use(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
     monkeypatch.setenv("VILLAGEMAP_PHOTO_DIR", str(settings.photo_dir))
 
 
+#: Computed here, independently of gis.backup.table_sums, so a fault there cannot hide itself.
+TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys' ORDER BY 1"
+ROWS_MD5 = sql.SQL("SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t")
+
+
 def _fingerprint(settings: Settings) -> dict[str, tuple[int, str]]:
     """Rows and md5 of the ordered row text of every table, and every sequence's position."""
-    engine = make_engine(settings, pool_size=1)
     found: dict[str, tuple[int, str]] = {}
-    try:
-        with engine.connect() as conn:
-            for name in sorted(set(inspect(conn).get_table_names()) - {"spatial_ref_sys"}):
-                quoted = conn.dialect.identifier_preparer.quote(name)
-                rows_md5 = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
-                row = conn.execute(text(f"SELECT count(*), {rows_md5} FROM {quoted} t")).one()  # a catalogue name
-                found[name] = (int(row[0]), str(row[1]))
-            for name, last in conn.execute(text("SELECT sequencename, last_value FROM pg_sequences ORDER BY 1")):
-                found[f"sequence {name}"] = (int(last or 0), "")
-    finally:
-        engine.dispose()
+    with psycopg.connect(libpq_url(settings)) as conn:
+        tables = conn.execute(TABLES).fetchall()
+        for (name,) in tables:
+            count, digest = conn.execute(ROWS_MD5.format(sql.Identifier(name))).fetchone() or (0, "")
+            found[str(name)] = (int(count), str(digest))
+        for name, last in conn.execute("SELECT sequencename, last_value FROM pg_sequences ORDER BY 1"):
+            found[f"sequence {name}"] = (int(last or 0), "")
     return found
 
 

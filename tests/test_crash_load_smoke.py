@@ -16,6 +16,7 @@ from api.app import create_app
 from data.load import LoadReport
 from gis.settings import Settings
 from reliability import crash, load
+from reliability.served import free_port
 from reliability.workload import Ledger
 from tests.lifecycle import jpeg, login
 
@@ -27,7 +28,7 @@ PROBLEMS = {
 
 
 def test_crash_smoke_loses_no_acknowledged_write() -> None:
-    report = crash.run(clients=3, seconds=4, port=crash.free_port(), sample_cases=100)
+    report = crash.run(clients=3, seconds=4, port=free_port(), sample_cases=100)
     assert report.acknowledged_actions > 0 and report.closed_cases > 0, report
     assert report.killed_postgres_processes > 1
     found = {k: v for k, v in asdict(report).items() if k in PROBLEMS and v}
@@ -71,7 +72,7 @@ def test_crash_check_notices_what_is_missing(settings: Settings, engine: Engine,
 
 
 def test_load_smoke_has_no_errors() -> None:
-    report = load.run(clients=3, seconds=3, port=crash.free_port(), sample_cases=100)
+    report = load.run(clients=3, seconds=3, port=free_port(), sample_cases=100)
     assert report.requests > 20 and report.errors == 0, report.first_errors
     assert {"report", "close", "photo", "read tile", "read items"} <= set(report.by_kind)
     assert 0 < report.p50_ms <= report.p99_ms

@@ -95,3 +95,33 @@ def test_bulletin_page_prints(live_url: str, browser: Browser, engine: Engine) -
         assert probe.page.locator("#vm-ranking tr.red").count() == 2
         assert probe.page.locator("#vm-black li").count() == 1
         probe.assert_clean()
+
+
+SCORED_MONTHS = text(
+    "SELECT count(DISTINCT s.month) FROM contractor_score s JOIN unit u ON u.id = s.unit_id"
+    " WHERE u.code = '640221202-erquan'"
+)
+
+
+def test_campaign_list_scores_and_standard_html_pages(live_url: str, browser: Browser, engine: Engine) -> None:
+    """The remaining HTML pages (行动列表、考核、OGC 页面) load offline, clean, with their rows."""
+    with engine.connect() as conn:
+        campaigns = int(conn.execute(text("SELECT count(*) FROM campaign")).scalar_one())
+        scored = int(conn.execute(SCORED_MONTHS).scalar_one())
+    with open_page(f"{live_url}/campaigns?f=html", browser=browser) as probe:
+        assert probe.page.locator("main table tr").count() == campaigns + 1 and campaigns > 0
+        assert "整治行动" in probe.page.locator("h2").inner_text()
+        probe.assert_clean()
+    with open_page(f"{live_url}/", browser=browser) as probe:
+        signed_in(probe, live_url, "demo-inspector", "/contractors/640221202-erquan/scores?f=html")
+        assert probe.page.locator("#vm-scores tr[data-month]").count() == scored > 0
+        assert "月度考核" in probe.page.locator("h2").inner_text()
+        probe.assert_clean()
+    for path, rows in (
+        ("/collections?f=html", "table tr"),
+        ("/collections/garbage_point_points/items?f=html", "table tr"),
+    ):
+        with open_page(live_url + path, browser=browser) as probe:
+            assert probe.page.locator(rows).count() > 1, path
+            assert probe.page.locator("h1").inner_text().strip(), path
+            probe.assert_clean()

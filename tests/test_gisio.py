@@ -21,12 +21,9 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
-from data.load import load_sample
-from gis import migrate
-from gis.db import make_engine
 from gis.settings import Settings
 from tests.conftest import NOW
-from tests.databases import scratch_database
+from tests.databases import sample_database
 from tests.lifecycle import login
 
 # format, output CRS, the 利通区 township whose cases make the trip
@@ -51,14 +48,12 @@ FROM cases c LEFT JOIN unit lu ON lu.id = c.lead_unit_id
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Engine]]:
     """A scratch database with the sample's regions, units and accounts but no 利通区 cases."""
-    with scratch_database("gisio") as scratch:
-        settings = scratch.model_copy(update={"photo_dir": tmp_path_factory.mktemp("photos-gisio")})
-        engine = make_engine(settings)
-        migrate.upgrade(engine)
-        load_sample(engine, now=NOW, cases=0)
-        with TestClient(create_app(settings)) as client:
-            yield client, engine
-        engine.dispose()
+    photos = tmp_path_factory.mktemp("photos-gisio")
+    with (
+        sample_database("gisio", now=NOW, cases=0, photo_dir=photos) as (settings, engine),
+        TestClient(create_app(settings)) as client,
+    ):
+        yield client, engine
 
 
 def exported(client: TestClient, fmt: str, crs: str | None, area: str) -> bytes:
@@ -207,3 +202,7 @@ def test_cli_export_and_dry_run_import(settings: Settings, sample: object, tmp_p
     dry = CliRunner().invoke(cli, ["import", str(out), "--dry-run"], env=env)
     assert dry.exit_code == 0, dry.output
     assert '"unchanged"' in dry.output and "would import: 0" in dry.output
+    as_admin = CliRunner().invoke(cli, ["import", str(out), "--dry-run", "--user", "Demo-Admin"], env=env)
+    assert as_admin.exit_code == 0, as_admin.output
+    nobody = CliRunner().invoke(cli, ["import", str(out), "--dry-run", "--user", "nobody"], env=env)
+    assert nobody.exit_code != 0 and "no active user nobody" in nobody.output

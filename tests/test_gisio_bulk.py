@@ -22,16 +22,13 @@ import geopandas as gpd
 import shapely
 
 from bench.import_bench import sites
-from data.load import load_sample
-from gis import migrate
 from gis.access import Principal
-from gis.db import make_engine
 from gis.gisio import values
 from gis.gisio.importer import import_file
 from gis.gisio.normalize import ImportOptions
 from gis.gisio.report import ImportRejected
 from tests.conftest import NOW
-from tests.databases import scratch_database
+from tests.databases import sample_database
 
 ADMIN = Principal(8, "demo-admin", "admin", None, ("640221", "640302"))  # the sample's demo admin (checked below)
 CASES = """
@@ -62,14 +59,10 @@ ORDER BY 1, 2
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
     """A scratch database with the sample's regions and units (no cases of the last year)."""
-    with scratch_database("gisio_bulk") as scratch:
-        made = make_engine(scratch)
-        migrate.upgrade(made)
-        load_sample(made, now=NOW, cases=0)
+    with sample_database("gisio_bulk", now=NOW, cases=0) as (_settings, made):
         with made.connect() as conn:
             assert conn.execute(text("SELECT username FROM app_user WHERE id = 8")).scalar_one() == ADMIN.username
         yield made
-        made.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,10 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from sqlalchemy import Connection, Engine, text
 
 from api.app import create_app
-from data.load import load_sample
-from gis import migrate
 from gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
-from gis.db import make_engine
 from gis.ledger import LEDGER_COLUMNS
 from tests.conftest import NOW
-from tests.databases import scratch_database
+from tests.databases import sample_database
 from tests.lifecycle import GRID, Crew, counts, grid_point, login, point, upload
 
 HEADERS = [name for name, _ in LEDGER_COLUMNS]
@@ -27,14 +24,12 @@ HEADERS = [name for name, _ in LEDGER_COLUMNS]
 @pytest.fixture(scope="module")
 def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Engine]]:
     """A scratch database with the sample's regions and accounts but no 利通区 cases."""
-    with scratch_database("ledger") as scratch:
-        settings = scratch.model_copy(update={"photo_dir": tmp_path_factory.mktemp("photos-ledger")})
-        engine = make_engine(settings)
-        migrate.upgrade(engine)
-        load_sample(engine, now=NOW, cases=0)
-        with TestClient(create_app(settings)) as client:
-            yield client, engine
-        engine.dispose()
+    photos = tmp_path_factory.mktemp("photos-ledger")
+    with (
+        sample_database("ledger", now=NOW, cases=0, photo_dir=photos) as (settings, engine),
+        TestClient(create_app(settings)) as client,
+    ):
+        yield client, engine
 
 
 def ledger(client: TestClient, **params: str) -> Any:

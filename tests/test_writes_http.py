@@ -16,12 +16,10 @@ from PIL import Image
 from sqlalchemy import Connection, text
 
 from api.app import create_app
-from data.load import load_sample
-from gis import migrate
 from gis.db import make_engine
 from gis.settings import Settings
 from tests.conftest import NOW
-from tests.databases import scratch_database
+from tests.databases import sample_database
 from tests.lifecycle import Crew, counts, grid_point, jpeg, moved, point, upload
 from tests.servers import serve_in_thread
 
@@ -108,14 +106,12 @@ def test_private_category_photos_stay_within_scope(client: TestClient, conn: Con
 @pytest.fixture(scope="module")
 def committed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
     """A server on its own scratch database, for requests that really run at the same time."""
-    with scratch_database("concurrency") as scratch:
-        settings = scratch.model_copy(update={"photo_dir": tmp_path_factory.mktemp("photos-concurrency")})
-        engine = make_engine(settings)
-        migrate.upgrade(engine)
-        load_sample(engine, now=NOW, cases=300)
-        engine.dispose()
-        with serve_in_thread(create_app(settings)) as url:
-            yield url, settings
+    photos = tmp_path_factory.mktemp("photos-concurrency")
+    with (
+        sample_database("concurrency", now=NOW, cases=300, photo_dir=photos) as (settings, _engine),
+        serve_in_thread(create_app(settings)) as url,
+    ):
+        yield url, settings
 
 
 def _post(url: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
