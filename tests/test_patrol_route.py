@@ -198,14 +198,16 @@ def test_lines_and_polygons_are_visited_at_their_nearest_point(client: TestClien
             stop = found[case_id]
             assert stop["properties"]["access"] == "nearest_point"
             assert stop["properties"]["access_offset_m"] == pytest.approx(0, abs=0.5)  # planar vs geodesic edge
-            off_centre = conn.execute(
-                text("""SELECT ST_Distance(ST_Centroid(geom)::geography,
-                                           ST_SetSRID(ST_GeomFromGeoJSON(:p), 4326)::geography)
-                        FROM cases WHERE id = :id"""),
-                {"p": json.dumps(stop["geometry"]), "id": case_id},
-            ).scalar_one()
-            if case_id == line_id:
-                assert off_centre > 20, "a long ditch is entered where it is nearest, not at its middle"
+        west_end = f"{w + 0.1 * (e - w)},{cy + 0.00002}"  # 2 m beside the ditch's west end
+        near_start = stops(route(client, f"?costs={costs}&category=black_odorous_water&start={west_end}"))
+        entry = next(p for p in near_start if p["properties"]["case_id"] == line_id)
+        off_centre = conn.execute(
+            text("""SELECT ST_Distance(ST_Centroid(geom)::geography,
+                                       ST_SetSRID(ST_GeomFromGeoJSON(:p), 4326)::geography)
+                    FROM cases WHERE id = :id"""),
+            {"p": json.dumps(entry["geometry"]), "id": line_id},
+        ).scalar_one()
+        assert off_centre > 20, "a long ditch is entered where it is nearest (by the start), not at its middle"
         if costs == "network":
             expected = conn.execute(
                 text("""SELECT ST_AsGeoJSON(ST_ClosestPoint(c.geom, (SELECT e.geom FROM road_edge e
