@@ -1,11 +1,13 @@
-"""Tour polishing (路线精修): 2-opt and Or-opt local search with kicks, after OR-Tools.
+"""Tour polishing (路线精修): 2-opt, Or-opt and Lin–Kernighan-style chains with kicks, after OR-Tools.
 
 OR-Tools' guided local search is general (vehicles, capacities, time windows); on a plain tour it
 stalls 1–4 % above the best known within a second (bench/README.md). This iterated local search
 is specific to one symmetric tour: neighbour lists, a work queue of nodes to look at (don't-look
-bits), 2-opt and Or-opt moves (from either end of the moved segment), and random double-bridge
-kicks on a short stretch. A kicked tour is kept when it is no longer than the current one or
-within ``SLACK`` of the best so far; the best is returned. Pure Python lists for speed of scalar access; no database.
+bits), 2-opt and Or-opt moves (from either end of the moved segment), chains of up to three 2-opt
+moves from one node (the sequential 3-opt moves of Lin–Kernighan), and random double-bridge kicks
+on a stretch of the tour. A kicked tour is kept when it is no longer than the current one or
+within ``SLACK`` of the best so far; the best is returned. Pure Python lists for speed of scalar
+access; no database.
 
 The tour is a cycle of node indices; a fixed start and end are joined by a locked edge so that
 the path start → … → end is what is optimised.
@@ -23,7 +25,11 @@ from numpy.typing import NDArray
 Matrix = NDArray[np.int64]
 NEIGHBOURS = 10
 #: The search may wander to tours up to this share longer than the best (escapes local optima).
-SLACK = 0.005
+SLACK = 0.01
+#: Longest chain of 2-opt moves one Lin–Kernighan step tries.
+LK_DEPTH = 3
+#: A kick reorders a stretch of this many consecutive nodes (range).
+KICK_SPAN = (10, 120)
 
 
 class _Cycle:
@@ -169,13 +175,62 @@ def _or_opt_tail(cy: _Cycle, seg: list[int], gain: int, near: list[list[int]]) -
     return False
 
 
+def _lk(cy: _Cycle, t1: int, near: list[list[int]]) -> bool:
+    """A chain of up to ``LK_DEPTH`` 2-opt moves from ``t1`` (Lin–Kernighan style), applied if it gains.
+
+    Each step breaks the edge t1–t2, adds t2–t3 (t3 near t2) and breaks t3–t4, keeping the tour
+    whole; the chain goes on from the new edge t1–t4 while the partial gain stays positive. The
+    tour is restored when no step closes with a gain.
+    """
+    c, lock = cy.cost, cy.locked
+    for first in (cy.succ(t1), cy.pred(t1)):
+        if lock is not None and cy.is_locked(t1, first):
+            continue
+        saved = (list(cy.tour), list(cy.pos), cy.length)
+        t2, gain = first, c[t1][first]
+        for _ in range(LK_DEPTH):
+            forward = cy.succ(t1) == t2
+            step = _lk_step(cy, t1, t2, gain, near[t2], forward)
+            if step is None:
+                break
+            t3, t4, closed = step
+            gain += c[t3][t4] - c[t2][t3]
+            cy.length += c[t2][t3] + c[t4][t1] - c[t1][t2] - c[t3][t4]
+            cy.reverse(t2, t4) if forward else cy.reverse(t4, t2)
+            if closed:
+                return True
+            t2 = t4
+        cy.tour, cy.pos, cy.length = saved
+    return False
+
+
+def _lk_step(cy: _Cycle, t1: int, t2: int, gain: int, near: list[int], forward: bool) -> tuple[int, int, bool] | None:
+    """The next step of a chain: a closing one that gains, else the most promising open one."""
+    c, lock = cy.cost, cy.locked
+    best: tuple[int, int, bool] | None = None
+    best_score = 0
+    for t3 in near:
+        g1 = gain - c[t2][t3]
+        if g1 <= 0:
+            break
+        t4 = cy.pred(t3) if forward else cy.succ(t3)
+        if t3 == t1 or t4 == t2 or (lock is not None and cy.is_locked(t3, t4)):
+            continue
+        score = g1 + c[t3][t4]
+        if score - c[t4][t1] > 0:
+            return t3, t4, True
+        if score > best_score:
+            best, best_score = (t3, t4, False), score
+    return best
+
+
 def _descend(cy: _Cycle, near: list[list[int]], queue: list[int], deadline: float) -> None:
     """Local search to a local optimum, looking again at the nodes next to every change."""
     waiting = set(queue)
     while queue and time.perf_counter() < deadline:
         a = queue.pop()
         waiting.discard(a)
-        if _two_opt(cy, a, near) or _or_opt(cy, a, near):
+        if _two_opt(cy, a, near) or _or_opt(cy, a, near) or _lk(cy, a, near):
             for v in (cy.pred(a), cy.succ(a), a):
                 if v not in waiting:
                     waiting.add(v)
@@ -185,7 +240,7 @@ def _descend(cy: _Cycle, near: list[list[int]], queue: list[int], deadline: floa
 def _kick(cy: _Cycle, rng: random.Random) -> list[int]:
     """A double bridge inside a short stretch of the tour (A B C D → A C B D)."""
     n = cy.n
-    span = min(n - 1, rng.randint(8, 40))
+    span = min(n - 1, rng.randint(*KICK_SPAN))
     start = rng.randrange(n)
     part = [cy.tour[(start + k) % n] for k in range(span + 1)]
     if cy.locked is not None and any(cy.is_locked(u, v) for u, v in itertools.pairwise(part)):

@@ -9,7 +9,7 @@ import pytest
 
 from bench import routes as bench_routes
 from gis.routing import EXACT_MAX, Matrix, solve_tour, tour_cost
-from gis.tour_polish import polish
+from gis.tour_polish import _Cycle, _lk, _or_opt, _two_opt, polish
 
 
 def euclidean(n: int, seed: int, *, asymmetric: bool = False) -> Matrix:
@@ -84,6 +84,35 @@ def test_polish_never_worse_and_keeps_the_locked_edge() -> None:
     i = locked.index(int(start[0]))
     neighbours = {locked[i - 1], locked[(i + 1) % len(locked)]}
     assert int(start[-1]) in neighbours
+
+
+def _neighbours(m: Matrix) -> list[list[int]]:
+    masked = m + np.diag(np.full(m.shape[0], 10**12))
+    near: list[list[int]] = np.argsort(masked, axis=1, kind="stable")[:, :10].tolist()
+    return near
+
+
+def test_lin_kernighan_chains_improve_a_two_opt_or_opt_optimum_and_keep_the_books() -> None:
+    """From a tour neither 2-opt nor Or-opt can improve, the 2-opt chains still find gains; the
+    tour stays a permutation with its locked edge, and the kept length equals the real one."""
+    improved = 0
+    for seed in range(8):
+        m = euclidean(60, seed)
+        near, locked = _neighbours(m), ((59, 0) if seed % 2 else None)
+        cy = _Cycle(m.tolist(), list(range(60)), locked)
+        while any(_two_opt(cy, a, near) or _or_opt(cy, a, near) for a in range(60)):
+            pass
+        for a in range(60):
+            before = cy.length
+            if _lk(cy, a, near):
+                improved += 1
+                assert cy.length < before
+            assert cy.length == tour_cost(m, cy.tour[0], cy.tour[1:], cy.tour[0])
+            assert sorted(cy.tour) == list(range(60))
+            if locked is not None:
+                i = cy.tour.index(0)
+                assert 59 in (cy.tour[i - 1], cy.tour[(i + 1) % 60])
+    assert improved > 0
 
 
 def test_bad_matrices_refused() -> None:
