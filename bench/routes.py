@@ -1,15 +1,18 @@
 """Patrol-route solver benchmark (巡查路线求解基准): VillageMap's solver against brute force,
-plain OR-Tools guided local search, long reference runs and pgRouting's ``pgr_TSPeuclidean``.
+OR-Tools without a metaheuristic and with guided local search alone, CP-SAT (``add_circuit``, which
+proves the optimum where it can within ``--cpsat`` seconds), long reference runs and pgRouting's
+``pgr_TSPeuclidean``.
 
 Instances as in notes/performance.md §3: n stops uniform in a 5 km × 5 km square plus the start,
 Euclidean metres, integer decimetre costs, a closed tour from the start. For each instance the gap
-is measured against the best tour any method found (for n ≤ 12 that is the proven optimum:
-Held–Karp, checked against brute force where that is feasible).
+is measured against the best tour any method found; it is the proven optimum for n ≤ 12 (Held–Karp,
+checked against brute force where that is feasible) and wherever CP-SAT reports OPTIMAL (the
+"proven optimal" column of the summary marks a method whose every tour of that size was proven).
 
 Usage::
 
     .venv/bin/python -m bench.routes                       # 8, 12, 20, 50, 100, 200 stops × 3 seeds
-    .venv/bin/python -m bench.routes --sizes 50,100 --seeds 5 --reference 20
+    .venv/bin/python -m bench.routes --sizes 50,100 --seeds 5 --reference 20 --cpsat 60
     .venv/bin/python -m bench.routes --smoke               # tiny, seconds (tests call this)
 
 pgRouting is compared when a database is reachable (``--database-url``, else the local
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import sys
 import time
@@ -94,15 +98,46 @@ def pgrouting(dsn: str, xy: np.ndarray[Any, Any], matrix: Matrix) -> tuple[float
     return seconds, tour_cost(matrix, 0, order, 0)
 
 
-def bench_instance(n: int, seed: int, limit: float, reference: float, dsn: str | None) -> list[Row]:
-    """Every method on one instance, gaps against the best found."""
-    xy, m = instance(n, seed)
-    rows: list[Row] = []
+def cp_sat(matrix: Matrix, seconds: float) -> tuple[float, int | None, bool]:
+    """CP-SAT on the closed tour (one ``add_circuit``): time, cost found (None if none), proven optimal."""
+    from ortools.sat.python import cp_model
+
+    size = matrix.shape[0]
+    model = cp_model.CpModel()
+    arcs = [(i, j, model.new_bool_var(f"x{i}_{j}")) for i in range(size) for j in range(size) if i != j]
+    model.add_circuit(arcs)
+    model.minimize(sum(int(matrix[i, j]) * lit for i, j, lit in arcs))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = os.cpu_count() or 1
+    began = time.perf_counter()
+    status = solver.solve(model)
+    took = time.perf_counter() - began
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return took, None, False
+    return took, round(solver.objective_value), status == cp_model.OPTIMAL
+
+
+def _solvers(n: int, seed: int, m: Matrix, limit: float, cpsat: float) -> list[Row]:
+    """VillageMap's solver, OR-Tools without and with a metaheuristic, CP-SAT."""
     tour = solve_tour(m, time_limit_s=limit)
-    rows.append(Row(n, seed, f"villagemap ({tour.method})", tour.seconds, tour.cost / 10, optimal=tour.optimal))
+    rows = [Row(n, seed, f"villagemap ({tour.method})", tour.seconds, tour.cost / 10, optimal=tour.optimal)]
     if n > 2:
+        secs, cost = _timed(lambda: _or_tools(m, 0, 0, max(limit, 10.0), guided=False), m)
+        rows.append(Row(n, seed, "or-tools no metaheuristic", secs, cost / 10))
         secs, cost = _timed(lambda: _or_tools(m, 0, 0, limit), m)
         rows.append(Row(n, seed, f"or-tools gls {limit:g}s only", secs, cost / 10))
+    if cpsat > 0:
+        secs, found, proven = cp_sat(m, cpsat)
+        if found is not None:
+            rows.append(Row(n, seed, f"cp-sat ≤{cpsat:g}s", secs, found / 10, optimal=proven))
+    return rows
+
+
+def bench_instance(n: int, seed: int, limit: float, reference: float, dsn: str | None, cpsat: float = 0.0) -> list[Row]:
+    """Every method on one instance, gaps against the best found."""
+    xy, m = instance(n, seed)
+    rows = _solvers(n, seed, m, limit, cpsat)
     if n <= 9:
         secs, cost = _timed(lambda: brute_force(m)[0], m)
         rows.append(Row(n, seed, "brute force", secs, cost / 10, optimal=True))
@@ -155,18 +190,19 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--limit", type=float, default=1.0, help="time limit per solve, s")
     parser.add_argument("--reference", type=float, default=10.0, help="each of 2 reference runs, s")
+    parser.add_argument("--cpsat", type=float, default=30.0, help="CP-SAT time cap per instance, s (0: none)")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-pgrouting", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="6 and 14 stops, 1 seed, short limits")
     args = parser.parse_args(argv)
     sizes = [6, 14] if args.smoke else [int(v) for v in args.sizes.split(",")]
     seeds = 1 if args.smoke else args.seeds
-    limit, reference = (0.2, 0.2) if args.smoke else (args.limit, args.reference)
+    limit, reference, cpsat = (0.2, 0.2, 2.0) if args.smoke else (args.limit, args.reference, args.cpsat)
     dsn = _dsn(args)
     rows: list[Row] = []
     for n in sizes:
         for seed in range(1, seeds + 1):
-            for row in bench_instance(n, seed, limit, reference, dsn):
+            for row in bench_instance(n, seed, limit, reference, dsn, cpsat):
                 rows.append(row)
                 print(json.dumps(asdict(row), ensure_ascii=False), flush=True)
     table = summary(rows)

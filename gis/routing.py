@@ -145,15 +145,19 @@ def _large(m: Matrix, start: int, end: int, seconds: float) -> list[int]:
     return [v for v in path if v not in (start, end)]
 
 
-def _or_tools(m: Matrix, start: int, end: int, time_limit_s: float) -> list[int]:
-    """OR-Tools routing: transit matrix, cheapest-arc start, guided local search to the limit."""
+def _or_tools(m: Matrix, start: int, end: int, time_limit_s: float, *, guided: bool = True) -> list[int]:
+    """OR-Tools routing: transit matrix, cheapest-arc start, guided local search to the limit.
+
+    ``guided=False`` (benchmarks only): no metaheuristic, the search stops at its first local optimum.
+    """
     manager = pywrapcp.RoutingIndexManager(m.shape[0], 1, [start], [end])
     routing = pywrapcp.RoutingModel(manager)
     transit = routing.RegisterTransitMatrix(m.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(transit)
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    if guided:
+        params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(1, round(time_limit_s * 1000)))
     solution = routing.SolveWithParameters(params)
     if solution is None:

@@ -100,3 +100,41 @@ def test_sql_injection_in_every_read_parameter(
                 f"{name}={payload!r} was accepted: {response.text[:300]}"
             )
     assert table_counts(conn) == before
+
+
+def changed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before[name] for name in after if after[name] != before.get(name)}
+
+
+@pytest.mark.parametrize("payload", list(INJECTIONS.values()), ids=list(INJECTIONS))
+def test_sql_injection_in_write_bodies_is_stored_as_plain_text(
+    client: TestClient, conn: Connection, payload: str
+) -> None:
+    """Free text of a report and of an action's note keeps the payload verbatim; only the case and
+    its events are written. In a coded field (category, subtype, CRS) the payload is a clear 4xx."""
+    headers = login(client, "demo-admin")
+    lon, lat = grid_point(conn)
+    point = {"type": "Point", "coordinates": [lon, lat]}
+    before = table_counts(conn)
+    for field, status in (("category", 422), ("subtype", 422), ("crs", 400)):
+        body = {"category": "garbage_point", "geometry": point, field: payload}
+        assert_clear_refusal(client.post("/cases", json=body, headers=headers), status)
+    assert table_counts(conn) == before
+    body = {"category": "garbage_point", "geometry": point, "title": payload, "description": payload,
+            "reporter": {"name": payload[:50]}}  # fmt: skip
+    created = client.post("/cases", json=body, headers=headers)
+    assert created.status_code == 201, created.text[:400]
+    case_id = created.json()["id"]
+    acted = client.post(f"/cases/{case_id}/register", json={"note": payload, "version": 1}, headers=headers)
+    assert acted.status_code == 200, acted.text[:400]
+    stored = conn.execute(
+        text(
+            "SELECT c.title, c.description, r.name FROM cases c"
+            " JOIN case_reporter r ON r.case_id = c.id WHERE c.id = :id"
+        ),
+        {"id": case_id},
+    ).one()
+    assert tuple(stored) == (payload, payload, payload[:50])
+    notes = conn.execute(text("SELECT note FROM case_event WHERE case_id = :id ORDER BY id"), {"id": case_id})
+    assert payload in [n for (n,) in notes]
+    assert changed(before, table_counts(conn)) == {"cases": 1, "case_event": 2, "case_reporter": 1}

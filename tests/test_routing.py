@@ -126,5 +126,8 @@ def test_bench_smoke_runs_and_measures_every_method() -> None:
     table = bench_routes.main(["--smoke", "--no-pgrouting"])
     methods = {row["method"] for row in table}
     assert "brute force" in methods and any(m.startswith("villagemap") for m in methods)
+    assert "or-tools no metaheuristic" in methods
+    cp_sat = [row for row in table if row["method"].startswith("cp-sat")]
+    assert {row["n"] for row in cp_sat} == {6, 14} and all(row["optimal"] for row in cp_sat)
     exact = [row for row in table if row["n"] == 6]
     assert all(row["gap_pct"].startswith("0.00") for row in exact)
