@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import routes
+from api.body_limit import JsonBodyLimit
 from api.errors import add_exception_handlers
 from api.openapi import use_openapi_30
 from api.responses import STATIC_PREFIX
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.photo_store = PhotoStore(settings.photo_dir, max_bytes=settings.photo_max_bytes)
     add_exception_handlers(app)
+    app.add_middleware(JsonBodyLimit, limit=settings.max_json_bytes)
     for router in routers():
         app.include_router(router)
     _mount_assets(app)

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     photo_dir: Path = STATE_DIR / "photos"
     photo_max_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_vertices: int = Field(10_000, ge=4)
+    max_json_bytes: int = Field(8 * 1024 * 1024, ge=64 * 1024)  # JSON request bodies (413 above)
     anonymous_reports_per_hour: int = Field(10, ge=0)
     trust_forwarded_for: bool = False
     tianditu_token: str = ""  # 天地图 browser key: offers Tianditu base maps when set
