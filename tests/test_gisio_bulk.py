@@ -7,6 +7,8 @@ small files here and compared with the row-by-row path on the same file, in the 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from gis.gisio import values
 from gis.gisio.importer import import_file
 from gis.gisio.normalize import ImportOptions
 from gis.gisio.report import ImportRejected
+from gis.report import ReportIn, report_case
 from tests.conftest import NOW
 from tests.databases import sample_database
 
@@ -43,6 +46,11 @@ SELECT c.code, e.action, e.from_status, e.to_status, e.actor,
        (e.data ->> 'batch_id')::bigint = c.import_batch_id AS has_batch
 FROM case_event e JOIN cases c ON c.id = e.case_id
 WHERE c.import_batch_id = :batch ORDER BY c.code, e.id
+"""
+GRID_POINT = """
+SELECT ST_X(p), ST_Y(p) FROM (
+  SELECT ST_PointOnSurface(geom) AS p FROM region WHERE level = 'grid' AND code LIKE '640302%' ORDER BY code LIMIT 1
+) s
 """
 CATALOGUE = """
 SELECT 'index', indexname, indexdef FROM pg_indexes WHERE tablename IN ('cases', 'case_event')
@@ -179,3 +187,55 @@ def test_long_text_columns_read_vectorised_like_value_by_value() -> None:
     slow = values.by_distinct(cells, lambda v: values._text(v, 200))
     assert fast.tolist() == slow.tolist()
     assert values.present(cells).tolist() == values.by_distinct(cells, values._present).astype(bool).tolist()
+
+
+def _wait_for_lock(engine: Engine, pid: int) -> bool:
+    """Whether the backend ``pid`` comes to wait on a lock within 30 s."""
+    with engine.connect() as watcher:
+        for _ in range(300):
+            state = watcher.execute(text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"), {"p": pid})
+            if state.scalar_one_or_none() == "Lock":
+                return True
+            watcher.rollback()
+            time.sleep(0.1)
+    return False
+
+
+def test_an_app_report_during_an_import_waits_and_never_shares_a_code(engine: Engine, tmp_path: Path) -> None:
+    """A report numbered (not yet committed) while a file of the same county and year is imported:
+    the import waits for it and numbers after it, instead of failing on a code both took."""
+    frame = sites(engine, 40, seed=5)
+    frame["发现时间"] = pd.Timestamp.now(tz="UTC").floor("s") - pd.Timedelta(minutes=5)
+    path = tmp_path / "now.gpkg"
+    frame.to_file(path, driver="GPKG")
+    with engine.connect() as reporter, engine.connect() as importer:
+        lon, lat = reporter.execute(text(GRID_POINT)).one()
+        point = {"type": "Point", "coordinates": [lon, lat]}
+        case_id = report_case(reporter, ADMIN, ReportIn("garbage_point", point), client_key="race-test",
+                              max_vertices=10_000, anonymous_limit=10)  # fmt: skip
+        pid = importer.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["report"] = import_file(importer, path, path.name, ImportOptions(bulk=False), ADMIN)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert _wait_for_lock(engine, pid)
+        reporter.commit()
+        thread.join(120)
+        assert "error" not in outcome, outcome.get("error")
+        codes = (
+            importer.execute(
+                text("SELECT code FROM cases WHERE import_batch_id = :b"), {"b": outcome["report"].batch_id}
+            )
+            .scalars()
+            .all()
+        )
+        mine = reporter.execute(text("SELECT code FROM cases WHERE id = :id"), {"id": case_id}).scalar_one()
+        assert len(set(codes)) == 40 and mine not in codes
+        assert any(code.startswith(mine[:11]) for code in codes)  # the same county and year were numbered
+        importer.rollback()

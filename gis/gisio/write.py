@@ -1,12 +1,14 @@
 """Writing a checked import (写入导入数据): cases, their codes and their events, set-based.
 
-Set-based, three statements: (1) on narrow rows, each new case's code numbered per county and
-local year of the report the way ``vm_next_case_code`` does it (the counter's last number plus the
-row's rank by report time, then row), its id drawn from the identity sequence in grid order, and the
-counters moved on; (2) one INSERT … SELECT of the cases (grid found in PostGIS, units resolved by
-name or code, unknown names kept as text in the attributes); (3) one of their events: every
-case's ``report`` event with the batch id and file row, and the event that brings it to the
-ledger's state when that is not "reported". Ids known in advance, events need no join to cases.
+Set-based, three statements: (1) the counters of the batch's counties and years locked (so an app
+report numbered meanwhile waits rather than takes a code twice), then on narrow rows each new case's
+code numbered per county and local year of the report the way ``vm_next_case_code`` does it (the
+counter's last number plus the row's rank by report time, then row), its id drawn from the identity
+sequence in grid order, and the counters moved on; (2) one INSERT … SELECT of the cases (grid found
+in PostGIS, units resolved by name or code, unknown names kept as text in the attributes); (3) one
+of their events: every case's ``report`` event with the batch id and file row, and the event that
+brings it to the ledger's state when that is not "reported". Ids known in advance, events need no
+join to cases.
 
 A large batch may run in bulk mode (gis.gisio.bulkmode): the same statements, with the secondary
 indexes and foreign keys of the two tables rebuilt once afterwards instead of row by row.
@@ -33,6 +35,13 @@ RETURNING id
 RESERVE = """
 SELECT setval(pg_get_serial_sequence('cases', 'id'), nextval(pg_get_serial_sequence('cases', 'id')) + %(n)s - 1)
        - %(n)s + 1
+"""
+# The counters of the batch's counties and years, created if new and locked (a no-op update) before
+# numbering: an app report (``vm_next_case_code``) meanwhile waits for the import, never shares a code.
+LOCK_COUNTERS = """
+INSERT INTO case_code_counter AS cc (county_code, year, last_seq)
+SELECT DISTINCT left(g.grid, 6), r.report_year, 0 FROM import_row r JOIN import_grid g ON g.rn = r.rn ORDER BY 1, 2
+ON CONFLICT (county_code, year) DO UPDATE SET last_seq = cc.last_seq
 """
 NUMBER = """
 CREATE TEMP TABLE import_new ON COMMIT DROP AS
@@ -135,6 +144,7 @@ def write_batch(
     created = new
     saved = bulkmode.enter(cur) if bulkmode.wanted(cur, created, bulk) else None
     first = int(cur.execute(RESERVE, {"n": created}).fetchone()[0]) if saved is not None else None  # type: ignore[index]
+    cur.execute(LOCK_COUNTERS)
     cur.execute(NUMBER, {"first_id": first})
     cur.execute("ANALYZE import_new")
     cur.execute(COUNTERS)
