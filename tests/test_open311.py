@@ -191,6 +191,23 @@ def test_post_with_an_anonymous_key_and_a_photo(client: TestClient, conn: Connec
     assert row.created_by is None and row.source == "open311"
 
 
+def test_a_refused_request_stores_no_photo(client: TestClient, conn: Connection, settings: Any) -> None:
+    """A request refused after its media were read (outside every grid) leaves no photo file behind."""
+    key = create_api_key(conn, "照片测试")
+    photo = jpeg(size=(71, 53), seed=311)  # bytes no other test uploads
+    files = {"media": ("p.jpg", photo, "image/jpeg")}
+    before = sorted(p.name for p in settings.photo_dir.rglob("*") if p.is_file())
+    data = {"api_key": key, "service_code": "garbage_point", "lat": "10", "long": "10"}
+    response = client.post(f"{V2}/requests.json", data=data, files=files)
+    assert response.status_code == 400 and "grid" in response.json()[0]["description"]
+    assert sorted(p.name for p in settings.photo_dir.rglob("*") if p.is_file()) == before
+    lon, lat = grid_point(conn, GRID)
+    accepted = client.post(f"{V2}/requests.json", data=data | {"lat": str(lat), "long": str(lon)}, files=files)
+    assert accepted.status_code == 201, accepted.text
+    stored = [p for p in settings.photo_dir.rglob("*") if p.is_file() and p.name not in before]
+    assert stored and any(p.stat().st_size == len(photo) for p in stored)
+
+
 @pytest.mark.parametrize(
     ("form", "status", "words"),
     [

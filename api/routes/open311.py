@@ -230,11 +230,15 @@ def _api_key(fields: list[tuple[str, str]]) -> str:
     return key
 
 
-def _save_photos(request: Request, conn: Connection, files: list[bytes], user_id: int | None) -> list[str]:
-    """Store the uploaded media (照片) and register them for the report; their sha256 ids."""
+def _register_photos(request: Request, conn: Connection, files: list[bytes], user_id: int | None) -> list[str]:
+    """Check the uploaded media (照片) and register them in the report's transaction; their sha256 ids.
+
+    Nothing is written to disk yet: the files are stored once the report has been accepted, so a
+    refused report leaves no photo file behind.
+    """
     ids = []
     for content in files:
-        info = request.app.state.photo_store.save(content)
+        info = request.app.state.photo_store.inspect(content)
         register_photo(conn, info, user_id)
         ids.append(info.sha256)
     return ids
@@ -263,7 +267,7 @@ async def post_request(request: Request, conn: ConnDep, settings: SettingsDep, f
         category = load_category(conn, posted.service_code)
     except DomainError:
         raise unknown_service(posted.service_code) from None
-    photo_ids = tuple(_save_photos(request, conn, files, owner.principal.user_id))
+    photo_ids = tuple(_register_photos(request, conn, files, owner.principal.user_id))
     data = to_report(posted, category, photo_ids)
     event = {"channel": "open311", "api_key": owner.name} | (
         {"media_url": posted.media_url} if posted.media_url else {}
@@ -278,6 +282,8 @@ async def post_request(request: Request, conn: ConnDep, settings: SettingsDep, f
         source="open311",
         event_data=event,
     )
+    for content in files:  # after the report was accepted; its transaction commits after this
+        request.app.state.photo_store.save(content)
     notice = "已受理，待立案 received, awaiting registration"
     return render(
         fmt,
