@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 
@@ -63,17 +64,21 @@ def conn(engine: Engine, sample: LoadReport) -> Iterator[Connection]:
             outer.rollback()
 
 
-@pytest.fixture
-def client(settings: Settings, conn: Connection) -> Iterator[TestClient]:
-    """The app on the test database; every request shares the test's rolled-back transaction."""
-    app = create_app(settings)
+def on_connection(app: FastAPI, conn: Connection) -> TestClient:
+    """A test client of ``app`` whose every request shares ``conn`` (a savepoint per request)."""
 
     def same_connection() -> Iterator[Connection]:
         with conn.begin_nested():
             yield conn
 
     app.dependency_overrides[get_conn] = same_connection
-    with TestClient(app) as test_client:
+    return TestClient(app)
+
+
+@pytest.fixture
+def client(settings: Settings, conn: Connection) -> Iterator[TestClient]:
+    """The app on the test database; every request shares the test's rolled-back transaction."""
+    with on_connection(create_app(settings), conn) as test_client:
         yield test_client
 
 

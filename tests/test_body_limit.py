@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, text
 
 from api.app import create_app
-from api.deps import get_conn
 from gis.settings import Settings
+from tests.conftest import on_connection
 from tests.lifecycle import grid_point, login
 
 LIMIT = 64 * 1024
@@ -22,14 +22,7 @@ LIMIT = 64 * 1024
 
 @pytest.fixture
 def small_client(settings: Settings, conn: Connection) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"max_json_bytes": LIMIT}))
-
-    def same_connection() -> Iterator[Connection]:
-        with conn.begin_nested():
-            yield conn
-
-    app.dependency_overrides[get_conn] = same_connection
-    with TestClient(app) as client:
+    with on_connection(create_app(settings.model_copy(update={"max_json_bytes": LIMIT})), conn) as client:
         yield client
 
 
