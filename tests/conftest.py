@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser
 from sqlalchemy import Connection, Engine
 
 from api.app import create_app
@@ -24,8 +26,13 @@ from data.load import LoadReport, load_sample
 from gis import migrate
 from gis.db import make_engine
 from gis.settings import Settings
+from tests.browser import launch_chromium
 from tests.databases import scratch_database
+from tests.lifecycle import Crew, grid_point
 from tests.servers import serve_in_thread
+
+if TYPE_CHECKING:
+    from tests.mobile import FieldServer
 
 NOW = datetime.now(SHANGHAI)
 
@@ -97,3 +104,23 @@ def live_url(settings: Settings, sample: LoadReport) -> Iterator[str]:
     del sample
     with serve_in_thread(create_app(settings)) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's), one per test module."""
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def crew(field: FieldServer) -> Crew:
+    """The demo accounts signed in on a module's ``field`` server (the modules that define one)."""
+    return Crew(field.client)
+
+
+@pytest.fixture(scope="module")
+def here(field: FieldServer) -> tuple[float, float]:
+    """A point inside the demo grid, on a module's ``field`` server."""
+    with field.sql() as conn:
+        return grid_point(conn)

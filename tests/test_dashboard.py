@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import Engine, text
 
@@ -16,16 +14,10 @@ from gis.access import ANONYMOUS
 from gis.bulletin import monthly_bulletin
 from gis.periods import current_month
 from gis.xlsx import percent
-from tests.browser import PageProbe, launch_chromium, open_page
+from tests.browser import PageProbe, open_page
 
 QUKOU = "640221202"
 SHOTS = Path("/tmp")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
 
 
 def token(base: str, username: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,10 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from maps.assets import inline, served, static_dirs
 from maps.patrol import PatrolMapData, render_patrol_map
-from tests.browser import PageProbe, launch_chromium, open_page, serve
+from tests.browser import PageProbe, open_page, serve
 from tests.test_maps_render import EVIL, case_count_by_category, patrol_sample
 
 SCREENSHOT = Path("/tmp/patrol_map.png")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import json
 import re
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,11 @@ from sqlalchemy import Connection, text
 
 from gis.crs import Datum, from_wgs84
 from maps.assets import static_dirs
-from tests.browser import PageProbe, launch_chromium, open_page, open_phone, serve
+from tests.browser import PageProbe, open_page, open_phone, serve
 from tests.lifecycle import GRID, Crew, jpeg, login, moved, point, upload
 
 MAP = f"/grids/{GRID}/patrol-map"
 SHOTS = Path("/tmp")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
 
 
 def get_json(url: str, token: str | None = None) -> dict[str, Any]:

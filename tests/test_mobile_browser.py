@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
-from tests.browser import launch_chromium, open_phone
-from tests.lifecycle import GRID, Crew, grid_point, moved, point, upload
+from tests.browser import open_phone
+from tests.lifecycle import GRID, Crew, moved, point, upload
 from tests.mobile import (
     FieldServer,
     assert_clean_except,
@@ -32,26 +32,9 @@ SHOTS = Path("/tmp")
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
 def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FieldServer]:
     with field_server(tmp_path_factory.mktemp("photos-mobile"), "mobile") as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def crew(field: FieldServer) -> Crew:
-    return Crew(field.client)
-
-
-@pytest.fixture(scope="module")
-def here(field: FieldServer) -> tuple[float, float]:
-    with field.sql() as conn:
-        return grid_point(conn)
 
 
 def _case_by_description(field: FieldServer, description: str) -> Any:

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Route
 from sqlalchemy import text
 
-from tests.browser import launch_chromium, open_phone
-from tests.lifecycle import GRID, Crew, act, grid_point, local_today, moved, point
+from tests.browser import open_phone
+from tests.lifecycle import GRID, Crew, act, local_today, moved, point
 from tests.mobile import FieldServer, camera_jpeg, events, field_server, geo, photo_file, queue_item, sign_in
 
 SHOTS = Path("/tmp")
@@ -22,26 +22,9 @@ OPEN = "reported,registered,assigned,in_progress,resolved,suspended"
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
 def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FieldServer]:
     with field_server(tmp_path_factory.mktemp("photos-offline"), "offline") as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def crew(field: FieldServer) -> Crew:
-    return Crew(field.client)
-
-
-@pytest.fixture(scope="module")
-def here(field: FieldServer) -> tuple[float, float]:
-    with field.sql() as conn:
-        return grid_point(conn)
 
 
 def _in_progress_for_grid_manager(field: FieldServer, crew: Crew, where: tuple[float, float]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from gis.lifecycle import OPEN_STATUSES
 from gis.settings import Settings
-from tests.browser import launch_chromium, open_page
+from tests.browser import open_page
 
 GRID = "640221202204001"
 MAP_URL = f"/grids/{GRID}/patrol-map"
@@ -33,12 +32,6 @@ ORDER BY c.id
 def open_cases(conn: Connection) -> list[tuple[str, str]]:
     rows = conn.execute(OPEN_PUBLIC_CASES, {"grid": GRID, "open": list(OPEN_STATUSES)}).all()
     return [(str(code), str(label)) for code, label in rows]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
-        yield chromium
 
 
 def test_patrol_map_page(client: TestClient, conn: Connection) -> None:
