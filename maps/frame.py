@@ -15,6 +15,7 @@ import folium
 from shapely.geometry import shape
 
 from maps.assets import AssetMode, attach_assets
+from maps.base_layers import add_panes, base_layer, line_kind
 from maps.basemaps import BaseMapOptions, online_base_maps
 from maps.controls import SAMPLE_NOTICE, ButtonHelper, Fullscreen, LabelsByZoom, Locate, Notice, OtherPageBaseMaps
 from maps.elements import (
@@ -24,10 +25,7 @@ from maps.elements import (
     PageFigure,
     RawHtml,
     ScaleBar,
-    add_panes,
-    base_layer,
     clean_feature,
-    line_kind,
     styled_geojson,
     stylesheet,
 )

@@ -14,7 +14,8 @@ from branca.element import MacroElement
 
 from folium.template import Template
 
-from maps.elements import BOUNDARY_STYLES, LINE_STYLES, literal_json
+from maps.base_layers import BOUNDARY_STYLES, LINE_STYLES
+from maps.elements import literal_json
 
 Swatch = Literal["point", "line", "dash", "polygon"]
 

@@ -19,6 +19,7 @@ import folium
 from shapely.geometry import shape
 
 from maps.assets import AssetMode, attach_assets
+from maps.base_layers import add_panes, base_layer, boundary_layer, line_kind
 from maps.basemaps import OSM_TILES, BaseMapOptions, online_base_maps
 from maps.caselayer import CaseLayer, CaseScript
 from maps.controls import SAMPLE_NOTICE, ButtonHelper, Fullscreen, Locate, Notice, PrintButton
@@ -29,12 +30,8 @@ from maps.elements import (
     PageFigure,
     RawHtml,
     ScaleBar,
-    add_panes,
-    base_layer,
-    boundary_layer,
     clean_feature,
     jinja_literal,
-    line_kind,
     stylesheet,
 )
 from maps.legend import Legend, LegendEntry, LegendSection, base_section, category_entry
