@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Connection
 
 from api.deps import ConnDep, SettingsDep
 from gis import idempotency
@@ -24,18 +25,33 @@ oauth2 = OAuth2PasswordBearer(
 
 def get_principal(conn: ConnDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]) -> Principal:
     """The caller: a user named by a valid bearer token, or the anonymous public."""
-    if token is None:
+    return principal_for(conn, None if token is None else read_token(token, settings))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+#: A bearer token's ``(user id, token version)``, or None without a token.
+Claims = tuple[int, int] | None
+
+
+async def token_claims(settings: SettingsDep, token: Annotated[str | None, Depends(oauth2)]) -> Claims:
+    """The token's signature and expiry checked without I/O (``async``: no worker-thread hop); 401 if bad."""
+    return None if token is None else read_token(token, settings)
+
+
+ClaimsDep = Annotated[Claims, Depends(token_claims)]
+
+
+def principal_for(conn: Connection, claims: Claims) -> Principal:
+    """The caller named by ``claims``, looked up in this transaction (disabled or re-passworded: 401)."""
+    if claims is None:
         return ANONYMOUS
-    user_id, version = read_token(token, settings)
-    principal = load_principal(conn, user_id, version)
+    principal = load_principal(conn, *claims)
     if principal is None:
         raise NotAuthenticated(
             "账号已停用或密码已更改，请重新登录。", "The account is disabled or its password changed; sign in again."
         )
     return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 async def client_key(request: Request, settings: SettingsDep) -> str:

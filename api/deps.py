@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -34,6 +35,20 @@ def get_conn(request: Request) -> Iterator[Connection]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
+
+
+def request_transaction(request: Request) -> AbstractContextManager[Connection]:
+    """The request's one transaction for an ``async`` endpoint that opens it in its single worker thread.
+
+    The same transaction ``ConnDep`` gives (committed when the block ends, before the response is
+    sent; rolled back when it raises), without the two worker-thread hops of a generator dependency.
+    An override of ``get_conn`` (the tests' shared rolled-back connection) is honoured.
+    """
+    override = request.app.dependency_overrides.get(get_conn)
+    if override is not None:
+        return contextmanager(override)()
+    transaction: AbstractContextManager[Connection] = request.app.state.engine.begin()
+    return transaction
 
 
 def bbox_param(

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
 from api.app import create_app
+from gis.db import SQL_OBSERVERS
 from gis.settings import Settings
 
 # pgbench reads ``:name`` as a variable even inside string literals (``'EPSG:4326'``); such a colon
@@ -28,17 +29,22 @@ PGBENCH_VARIABLE = re.compile(r"(?<!:):(?!:)(?=[A-Za-z0-9_])(?!(id|photo)\b)")
 
 @contextmanager
 def recorded() -> Iterator[list[str]]:
-    """Every statement any engine runs inside the block, with its values inlined."""
+    """Every statement any engine (or ``gis.db.run_sql``) runs inside the block, with its values inlined."""
     statements: list[str] = []
 
     def listen(_conn: Any, cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
         rendered = psycopg.ClientCursor(cursor.connection).mogrify(statement, parameters)
         statements.append(rendered)
 
+    def observe(raw: Any, statement: str, parameters: Any) -> None:  # statements run through gis.db.run_sql
+        statements.append(psycopg.ClientCursor(raw).mogrify(statement, parameters))
+
     event.listen(Engine, "before_cursor_execute", listen)
+    SQL_OBSERVERS.append(observe)
     try:
         yield statements
     finally:
+        SQL_OBSERVERS.remove(observe)
         event.remove(Engine, "before_cursor_execute", listen)
 
 

@@ -132,7 +132,7 @@ def rule_for(action: str, a: ActionIn) -> Rule:
 
 
 @lru_cache(maxsize=256)
-def _lock_statement(p: Principal) -> Select[Any]:
+def lock_statement(p: Principal) -> Select[Any]:
     """The row-locking select of a caller (锁定案件), built once per principal; the case id is bound."""
     c, cat = t.cases.alias("c"), t.category.alias("cat")
     is_assignee = or_(
@@ -156,7 +156,11 @@ def _lock_statement(p: Principal) -> Select[Any]:
 
 def load_for_action(conn: Connection, p: Principal, case_id: int, rule: Rule) -> Any:
     """Lock the case row in the caller's scope (404 outside it); assignee actions need the assignee."""
-    row = conn.execute(_lock_statement(p), {"case_id": case_id}).one_or_none()
+    return checked_row(conn.execute(lock_statement(p), {"case_id": case_id}).one_or_none(), case_id, rule)
+
+
+def checked_row(row: Any, case_id: int, rule: Rule) -> Any:
+    """The locked row, or 404 (none: outside the caller's scope); assignee actions need the assignee."""
     if row is None:
         raise NotFound(
             f"案件 {case_id} 不存在，或不在您的工作范围内。",

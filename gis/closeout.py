@@ -28,7 +28,8 @@ FROM cases c WHERE c.id = :id
 """)
 
 
-def _accuracy(a: ActionIn, limit: float) -> float:
+def check_accuracy(a: ActionIn, limit: float) -> float:
+    """The GPS accuracy (定位精度) in metres, present, finite and within the category's limit."""
     value = a.accuracy_m
     if value is None or isinstance(value, bool) or not math.isfinite(value) or value < 0:
         raise InvalidField(
@@ -48,7 +49,11 @@ def _accuracy(a: ActionIn, limit: float) -> float:
 
 
 def _distance_check(conn: Connection, case_id: int, position_wkb: str, limit: float) -> float:
-    distance = float(conn.execute(DISTANCE, {"wkb": position_wkb, "id": case_id}).scalar_one())
+    return refuse_far(float(conn.execute(DISTANCE, {"wkb": position_wkb, "id": case_id}).scalar_one()), limit)
+
+
+def refuse_far(distance: float, limit: float) -> float:
+    """The distance (米) if within the close-out radius; refused with both figures otherwise."""
     if distance > limit:
         shown = f"{distance:.0f}" if round(distance) > limit else f"{distance:.1f}"  # never looks within the limit
         raise CloseoutRefused(
@@ -99,7 +104,7 @@ def close(ctx: Step) -> Change:
         raise InvalidField("position", "结案须提供核查人员当前位置（position，GeoJSON 点）。",
                            "A close-out needs the inspector's position (a GeoJSON Point).")  # fmt: skip
     position = read_point(a.position, crs=a.crs, field="position")
-    accuracy = _accuracy(a, float(row.accuracy_limit_m))
+    accuracy = check_accuracy(a, float(row.accuracy_limit_m))
     require_photos(conn, a, "结案", "A close-out")
     position_wkb = wkb(position.geom)
     distance = _distance_check(conn, int(row.id), position_wkb, float(row.closeout_radius_m))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection, Engine, MetaData, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from gis.settings import Settings
 
@@ -49,3 +53,27 @@ def ping(conn: Connection) -> bool:
 def without_statement_timeout(conn: Connection) -> None:
     """Lift the statement timeout for the rest of this transaction (operator commands such as a large import)."""
     conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
+#: Called with ``(driver connection, sql, params)`` before each ``run_sql`` statement (the benchmark's
+#: capture records them for its pgbench floor, as it records SQLAlchemy's own statements).
+SQL_OBSERVERS: list[Callable[[Any, str, Mapping[str, Any]], None]] = []
+
+
+def run_sql(conn: Connection, sql: str, params: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    """Run driver SQL (``%(name)s`` parameters) on ``conn``'s own connection, in its transaction.
+
+    For hot write paths: no SQLAlchemy compilation, caching or result processing (rows are named
+    tuples of psycopg's values). Driver errors are raised as SQLAlchemy's (``DBAPIError`` and its
+    subclasses), so the API maps them exactly as for every other statement.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError("run_sql needs the psycopg driver (postgresql+psycopg://)")
+    for observe in SQL_OBSERVERS:
+        observe(raw, sql, params)
+    cursor: psycopg.Cursor[Any] = raw.cursor(row_factory=namedtuple_row)
+    try:
+        return cursor.execute(sql, params)
+    except psycopg.Error as error:
+        raise DBAPIError.instance(sql, dict(params), error, psycopg.Error) from error

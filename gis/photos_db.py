@@ -66,18 +66,27 @@ def check_photos(conn: Connection, ids: Sequence[str], field: str = "photo_ids")
     if not bad and ids:
         known = set(conn.execute(KNOWN, {"ids": list(ids)}).scalars())
         bad = [i for i in ids if i not in known]
+    refuse_unknown(bad, field)
+
+
+def refuse_unknown(bad: Sequence[str], field: str = "photo_ids") -> None:
+    """Refuse photo ids that are malformed or were never uploaded (none: nothing to refuse)."""
     if bad:
         raise InvalidField(
             field,
             f"照片 {bad[0]} 不存在：请先用 POST /photos 上传照片，再引用返回的 id。",
             f"Photo {bad[0]} does not exist: upload it with POST /photos first and use the id it returns.",
-            unknown=bad,
+            unknown=list(bad),
         )
 
 
 def evidence(conn: Connection, ids: Sequence[str], position_wkb: str) -> dict[str, Any]:
     """What the photos' EXIF says about a close-out: distance from the position, age, flags."""
-    rows = conn.execute(EVIDENCE, {"ids": list(ids), "wkb": position_wkb}).all()
+    return evidence_of(conn.execute(EVIDENCE, {"ids": list(ids), "wkb": position_wkb}).all())
+
+
+def evidence_of(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The evidence from ``(id, EXIF distance m, EXIF age h)`` rows ordered by id (as ``EVIDENCE`` gives)."""
     photos = [{"id": r[0], "exif_distance_m": _num(r[1]), "exif_age_h": _num(r[2])} for r in rows]
     flags = []
     if any(p["exif_distance_m"] is not None and p["exif_distance_m"] > FAR_M for p in photos):

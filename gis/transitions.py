@@ -26,6 +26,7 @@ from gis.actions import (
     rule_for,
 )
 from gis.closeout import close
+from gis.closeout_write import close_in_two_statements
 from gis.errors import Conflict, InvalidField, NotAuthenticated
 from gis.event_log import record_event
 from gis.photos_db import check_photos
@@ -166,6 +167,8 @@ def apply_action(
         raise NotAuthenticated("请先登录。", "Sign in first.")
     if not rule.by_assignee:
         p.require(*rule.roles)
+    if action == "close" and close_in_two_statements(conn, p, case_id, rule, a):
+        return
     row = load_for_action(conn, p, case_id, rule)
     check_state(row, action, rule, a)
     change = HANDLERS[action](Step(conn, p, row, a, max_vertices))

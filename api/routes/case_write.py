@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import ClientKeyDep, PrincipalDep, idempotent
-from api.deps import ConnDep, SettingsDep
+from api.auth import ClaimsDep, ClientKeyDep, PrincipalDep, idempotent, principal_for
+from api.deps import ConnDep, SettingsDep, request_transaction
 from api.responses import GEOJSON, GeoJSONResponse
 from api.routes.docs import WRITE_ERRORS, geojson_doc
 from api.schemas import ActionBody, ReportBody
@@ -88,21 +89,33 @@ def _version(body: ActionBody, if_match: str | None) -> int | None:
     responses=geojson_doc("流转后的案件 / the case after the action") | WRITE_ERRORS,
     description="Actions: " + ", ".join(RULES),
 )
-def act(
-    request: Request, conn: ConnDep, settings: SettingsDep, p: PrincipalDep, client: ClientKeyDep,
+async def act(
+    request: Request, settings: SettingsDep, claims: ClaimsDep, client: ClientKeyDep,
     case_id: CaseId, action: Annotated[str, Path(description=" | ".join(RULES))], body: ActionBody,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None, idempotency_key: IdempotencyKey = None,
 ) -> Response:  # fmt: skip
-    """流转操作 / a lifecycle action (立案、派遣、处置、结案 …) with its event, in one transaction."""
+    """流转操作 / a lifecycle action (立案、派遣、处置、结案 …) with its event, in one transaction.
+
+    ``async`` with one worker-thread hop: the caller's lookup, the action, its event and the returned
+    case run in one thread and one transaction, committed before the response is sent.
+    """
     del idempotency_key
+    fingerprint = f"{action}|{body.model_dump_json()}|{if_match}"
 
-    def produce() -> Response:
-        a = body.assignee
-        data = ActionIn(_version(body, if_match), body.note, body.position, body.accuracy_m, body.crs,
-                        tuple(body.photo_ids), a.unit if a else None, a.user if a else None, body.lead_unit,
-                        tuple(body.responsible_units), body.deadline, body.remedied_geometry, body.duplicate_of,
-                        body.review_on, body.decision, body.measurements)  # fmt: skip
-        apply_action(conn, p, case_id, action, data, max_vertices=settings.max_vertices)
-        return GeoJSONResponse(cases.case_feature(conn, case_id, p), media_type=GEOJSON)
+    def in_transaction() -> Response:
+        with request_transaction(request) as conn:
+            p = principal_for(conn, claims)
 
-    return idempotent(request, conn, p, client, f"{action}|{body.model_dump_json()}|{if_match}", produce)
+            def produce() -> Response:
+                a = body.assignee
+                data = ActionIn(_version(body, if_match), body.note, body.position, body.accuracy_m, body.crs,
+                                tuple(body.photo_ids), a.unit if a else None, a.user if a else None,
+                                body.lead_unit, tuple(body.responsible_units), body.deadline,
+                                body.remedied_geometry, body.duplicate_of, body.review_on, body.decision,
+                                body.measurements)  # fmt: skip
+                apply_action(conn, p, case_id, action, data, max_vertices=settings.max_vertices)
+                return GeoJSONResponse(cases.case_feature(conn, case_id, p), media_type=GEOJSON)
+
+            return idempotent(request, conn, p, client, fingerprint, produce)
+
+    return await run_in_threadpool(in_transaction)
