@@ -12,7 +12,7 @@ import shutil
 import statistics
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,7 +79,10 @@ def wrk(url: str, connections: int, seconds: int, headers: Sequence[str] = (), s
     if script is not None:
         cmd += ["-s", str(script)]
     done = subprocess.run([*cmd, url], check=True, capture_output=True, text=True)
-    return parse_wrk(done.stdout)
+    sample = parse_wrk(done.stdout)
+    if sample.requests == 0:  # nothing finished within the run (--timeout outlasts it): every connection stuck
+        return replace(sample, errors=sample.errors + connections)
+    return sample
 
 
 def parse_pgbench(output: str) -> Sample:

@@ -174,6 +174,14 @@ cases = Table(
     Index("cases_points_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 0")),
     Index("cases_lines_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 1")),
     Index("cases_polygons_idx", "category", "id", postgresql_where=text("ST_Dimension(geom) = 2")),
+    # The bbox page of a point collection from the index alone (migration 0008).
+    Index(
+        "cases_points_geom_idx",
+        "geom",
+        postgresql_using="gist",
+        postgresql_include=["category", "id", "geom"],
+        postgresql_where=text("ST_Dimension(geom) = 0"),
+    ),
 )
 
 case_reporter = Table(

@@ -11,9 +11,10 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.auth import PrincipalDep
-from api.deps import ConnDep, SettingsDep, strict_query
+from api.auth import Claims, ClaimsDep, PrincipalDep, principal_for
+from api.deps import ConnDep, SettingsDep, request_transaction, strict_query
 from api.routes.ogc_support import OGC_ERRORS, OgcRoute, base_url, html_page, json_doc, wanted_format
 from gis.ogc import documents as docs
 from gis.ogc.catalogue import data_extent, find_collection, listed_collections
@@ -21,6 +22,7 @@ from gis.ogc.crs import URIS, parse_ogc_crs
 from gis.ogc.items import items_page, one_feature
 from gis.ogc.params import items_query
 from gis.ogc.sources import source_for
+from gis.settings import Settings
 
 router = APIRouter(tags=["OGC API – Features 要素服务"], route_class=OgcRoute)
 
@@ -105,16 +107,26 @@ def queryables(
 
 @router.get("/collections/{collectionId}/items", openapi_extra={"parameters": ITEMS_PARAMETERS},
             responses=ITEMS_DOC)  # fmt: skip
-def items(
-    request: Request, conn: ConnDep, settings: SettingsDep, p: PrincipalDep,
+async def items(
+    request: Request, settings: SettingsDep, claims: ClaimsDep,
     collection_id: Annotated[str, Path(alias="collectionId")],
 ) -> Response:  # fmt: skip
-    """要素 / features of a collection: bbox, datetime, CQL2 filter, simple filters, crs, offset paging."""
-    fmt = wanted_format(request)
-    source = source_for(find_collection(conn, collection_id), p)
-    params = request.query_params.multi_items()
-    q = items_query(params, source, (settings.default_limit, settings.max_limit), settings.max_vertices)
-    page = items_page(conn, source, q)
+    """要素 / features of a collection: bbox, datetime, CQL2 filter, simple filters, crs, offset paging.
+
+    ``async`` with one worker-thread hop: the caller's lookup, the collection and the page run in
+    one thread and one transaction (a generator dependency and a sync one would cost three more).
+    """
+    return await run_in_threadpool(_items, request, settings, claims, collection_id)
+
+
+def _items(request: Request, settings: Settings, claims: Claims, collection_id: str) -> Response:
+    with request_transaction(request) as conn:
+        p = principal_for(conn, claims)
+        fmt = wanted_format(request)
+        source = source_for(find_collection(conn, collection_id), p)
+        params = request.query_params.multi_items()
+        q = items_query(params, source, (settings.default_limit, settings.max_limit), settings.max_vertices)
+        page = items_page(conn, source, q)
     url = base_url(request) + request.url.path
     text = docs.feature_collection(page, docs.page_links(url, params, page, q.offset, q.limit))
     if fmt == "html":

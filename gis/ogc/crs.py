@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Float, bindparam, func, select
 
 from gis.errors import InvalidParameter
 
@@ -140,11 +140,27 @@ def _check_box(raw: str, crs: OgcCrs, x1: float, y1: float, x2: float, y2: float
         raise _bbox_error(raw, "最小值大于最大值。", "a minimum is greater than its maximum.", crs)
 
 
-def query_envelope(box: tuple[float, float, float, float], crs: OgcCrs) -> ColumnElement[Any]:
-    """The box as a polygon in EPSG:4326: a projected box is densified and transformed (not the column)."""
+def envelope_values(box: tuple[float, float, float, float], crs: OgcCrs) -> dict[str, float]:
+    """The bound values of :func:`query_envelope` by parameter name (corners, densifying step)."""
     x1, y1, x2, y2 = box
-    envelope = func.ST_MakeEnvelope(x1, y1, x2, y2, crs.srid if crs.transform else 4326)
-    if not crs.transform:
-        return envelope
-    step = max(x2 - x1, y2 - y1, 1.0) / 32.0
-    return func.ST_Transform(func.ST_Segmentize(envelope, step), 4326)
+    values = {"vm_x1": x1, "vm_y1": y1, "vm_x2": x2, "vm_y2": y2}
+    if crs.transform:
+        values["vm_step"] = max(x2 - x1, y2 - y1, 1.0) / 32.0
+    return values
+
+
+def query_envelope(box: tuple[float, float, float, float], crs: OgcCrs) -> ColumnElement[Any]:
+    """The box as a polygon in EPSG:4326: a projected box is densified and transformed (not the column).
+
+    The numbers are bound parameters with fixed names (:func:`envelope_values`), so the statement's
+    text depends on the CRS only and can be reused for any box. The polygon is a scalar subquery,
+    computed once per statement: once PostgreSQL runs a prepared statement with a generic plan it
+    no longer folds ``ST_MakeEnvelope($1, …)`` into a constant and would build it again for every
+    row the index returns (12,196 times in the densest 2 km box of the 1M bench: 10 → 20 ms).
+    """
+    bound = {name: bindparam(name, value, Float) for name, value in envelope_values(box, crs).items()}
+    corners = (bound["vm_x1"], bound["vm_y1"], bound["vm_x2"], bound["vm_y2"])
+    envelope = func.ST_MakeEnvelope(*corners, crs.srid if crs.transform else 4326)
+    if crs.transform:
+        envelope = func.ST_Transform(func.ST_Segmentize(envelope, bound["vm_step"]), 4326)
+    return select(envelope).scalar_subquery()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -42,6 +43,7 @@ from gis.ogc.crs import CRS84, OgcCrs, output_geometry
 from gis.ogc.sources import Source
 
 COUNT_BUDGET: Final = 10_000
+MAX_SHAPES: Final = 32  # page statements kept per source (simple filters could combine without end)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class ItemsQuery:
     crs: OgcCrs = CRS84
     interval: tuple[datetime | None, datetime | None] | None = None
     count_budget: int = COUNT_BUDGET
+    #: What the statement's text depends on besides the source, crs and interval ends: the filtered
+    #: property names and the bbox CRS (None: not reusable — a CQL2 filter renders its own literals).
+    shape: tuple[Any, ...] | None = None
+    #: The bound values of ``conditions`` by parameter name (bbox corners, simple filter values).
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -80,10 +87,17 @@ def _temporal(source: Source, q: ItemsQuery) -> ColumnElement[bool] | None:
     column = source.temporal
     parts = []
     if start is not None:
-        parts.append(column >= literal(start, DateTime(timezone=True)))
+        parts.append(column >= bindparam("vm_start", start, DateTime(timezone=True)))
     if end is not None:
-        parts.append(column <= literal(end, DateTime(timezone=True)))
+        parts.append(column <= bindparam("vm_end", end, DateTime(timezone=True)))
     return and_(*parts) if parts else None
+
+
+def _bound_values(q: ItemsQuery) -> dict[str, Any]:
+    """Every value the page statement binds by name: paging, the conditions' values, the interval."""
+    start, end = q.interval or (None, None)
+    paging = {"vm_limit": q.limit, "vm_limit_next": q.limit + 1, "vm_offset": q.offset}
+    return paging | q.values | {"vm_start": start, "vm_end": end}
 
 
 def _conditions(source: Source, q: ItemsQuery) -> list[ColumnElement[bool]]:
@@ -116,27 +130,87 @@ def page_statement(source: Source, q: ItemsQuery) -> Select[str, int, bool, int]
     ids = matching(source, q)
     pool: Select[Any] = select(ids.cte("matched").prefix_with("MATERIALIZED").c.id) if q.spatial else ids
     key = pool.selected_columns[0]
-    page_ids = pool.order_by(key).limit(q.limit + 1).offset(q.offset).subquery("page_ids")
+    limit, offset = bindparam("vm_limit", q.limit, Integer), bindparam("vm_offset", q.offset, Integer)
+    next_limit = bindparam("vm_limit_next", q.limit + 1, Integer)
+    page_ids = pool.order_by(key).limit(next_limit).offset(offset).subquery("page_ids")
     rn = func.row_number().over(order_by=source.id_col).label("rn")
     shaped = feature_expression(source, q.crs).label("feature")
     page = source.base.join(page_ids, page_ids.c.id == source.id_col).add_columns(shaped, rn).subquery("page")
-    in_page = page.c.rn <= q.limit
+    in_page = page.c.rn <= limit
     features = func.json_agg(aggregate_order_by(page.c.feature, page.c.id)).filter(in_page)
     counted = pool.limit(q.count_budget + 1).subquery("counted")
     budgeted = select(func.count()).select_from(counted).scalar_subquery()
-    short = and_(func.count() <= q.limit, or_(func.count() > 0, literal(q.offset == 0)))
-    matched = case((short, q.offset + func.count()), else_=func.nullif(budgeted, q.count_budget + 1))
+    short = and_(func.count() <= limit, or_(func.count() > 0, offset == 0))
+    matched = case((short, offset + func.count()), else_=func.nullif(budgeted, q.count_budget + 1))
     return select(
         cast(func.coalesce(features, cast(literal("[]"), JSON)), Text),
         cast(func.count().filter(in_page), Integer),
-        func.count() > q.limit,
+        func.count() > limit,
         cast(matched, Integer),
     ).select_from(page)
 
 
+def _statement_key(q: ItemsQuery) -> tuple[Any, ...] | None:
+    """Everything the page statement's text depends on, for one source (None: build it anew)."""
+    if q.shape is None:
+        return None
+    ends = None if q.interval is None else (q.interval[0] is not None, q.interval[1] is not None)
+    return (q.shape, q.spatial, q.crs.uri, ends, q.count_budget)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A page statement as the driver runs it: SQL text, parameters and SQLAlchemy's value converters."""
+
+    sql: str
+    params: dict[str, Any]
+    converters: dict[str, Any]
+
+    def run_with(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The parameters with ``values`` (converted) in place of the compiled statement's own."""
+        found = {k: v for k, v in values.items() if k in self.params}
+        return self.params | {k: self.converters[k](v) if k in self.converters else v for k, v in found.items()}
+
+
+def _compile(conn: Connection, source: Source, q: ItemsQuery) -> _Compiled | None:
+    """Compile the page statement (None when a converter could not be applied by name)."""
+    compiled = page_statement(source, q).compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    escaped = compiled.escaped_bind_names
+    converters = {}
+    for key, bind in compiled.binds.items():
+        convert = bind.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if convert is not None:
+            converters[escaped.get(key, key)] = convert
+    params = {escaped.get(k, k): v for k, v in compiled.params.items()}
+    if not set(converters) <= set(params):  # an expanded IN list of converted values: leave it to SQLAlchemy
+        return None
+    return _Compiled(str(compiled), {k: converters[k](v) if k in converters else v for k, v in params.items()},
+                     converters)  # fmt: skip
+
+
+def _compiled(conn: Connection, source: Source, q: ItemsQuery) -> tuple[str, dict[str, Any]] | None:
+    """The page statement's SQL text and parameters, compiled once per source and query shape.
+
+    Every value that differs between two queries of one shape is a named bound parameter
+    (:func:`_bound_values`), so a kept text is run with this query's values, converted as
+    SQLAlchemy would; the other parameters are the same for the shape (labels, the count budget).
+    """
+    key = _statement_key(q)
+    kept = source.statements.get(key) if key is not None else None
+    if kept is None:
+        kept = _compile(conn, source, q)
+        if kept is None:
+            return None
+        if key is not None and len(source.statements) < MAX_SHAPES:
+            source.statements[key] = kept
+    return kept.sql, kept.run_with(_bound_values(q))
+
+
 def items_page(conn: Connection, source: Source, q: ItemsQuery) -> ItemsPage:
     """Run the page statement; ``matched`` is None when the count went past the budget."""
-    features, returned, more, matched = conn.execute(page_statement(source, q)).one()
+    prepared = _compiled(conn, source, q)
+    result = conn.exec_driver_sql(*prepared) if prepared else conn.execute(page_statement(source, q))
+    features, returned, more, matched = result.one()
     return ItemsPage(str(features), int(returned or 0), bool(more), None if matched is None else int(matched))
 
 

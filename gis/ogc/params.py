@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Text, func, literal
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Text, bindparam, func
 
 from gis.errors import InvalidParameter
 from gis.ogc.cql import filter_condition, parse_filter
-from gis.ogc.crs import parse_bbox_numbers, parse_ogc_crs, query_envelope
+from gis.ogc.crs import envelope_values, parse_bbox_numbers, parse_ogc_crs, query_envelope
 from gis.ogc.items import ItemsQuery
 from gis.ogc.sources import Source
 
@@ -133,9 +133,13 @@ def _simple_value(name: str, raw: str, kind: str) -> Any:
     return raw
 
 
-def simple_filters(params: dict[str, str], source: Source) -> list[ColumnElement[bool]]:
-    """Equality filters from queryables given as parameters (``status=closed``)."""
-    found = []
+def simple_filters(params: dict[str, str], source: Source) -> list[tuple[str, ColumnElement[bool], Any]]:
+    """Equality filters from queryables given as parameters (``status=closed``): (name, condition, value).
+
+    Each value is a bound parameter named by its position (``vm_eq0`` …), so the statement's text
+    depends on which properties are filtered, not on the values.
+    """
+    found: list[tuple[str, ColumnElement[bool], Any]] = []
     for name, raw in params.items():
         q = source.queryables.get(name)
         if name in COMMON or q is None or q.type == "geometry":
@@ -148,7 +152,8 @@ def simple_filters(params: dict[str, str], source: Source) -> list[ColumnElement
                 f"{name} must be one of: {', '.join(q.enum)}.",
                 value=raw,
             )
-        found.append(q.expr == literal(value, _TYPES.get(q.type, Text)))
+        bound: ColumnElement[Any] = bindparam(f"vm_eq{len(found)}", value, _TYPES.get(q.type, Text))
+        found.append((name, q.expr == bound, value))
     return found
 
 
@@ -161,12 +166,17 @@ def items_query(
     default_limit, max_limit = limits
     limit = min(parse_int("limit", params.get("limit"), default_limit, 1), max_limit)
     offset = parse_int("offset", params.get("offset"), 0, 0, MAX_OFFSET)
-    conditions = simple_filters(params, source)
+    simple = simple_filters(params, source)
+    conditions = [condition for _name, condition, _value in simple]
+    shape: list[Any] = [("eq", name) for name, _condition, _value in simple]
+    values: dict[str, Any] = {f"vm_eq{i}": value for i, (_name, _condition, value) in enumerate(simple)}
     spatial = False
     if "bbox" in params:
         box_crs = parse_ogc_crs("bbox-crs", params.get("bbox-crs"))
-        envelope = query_envelope(parse_bbox_numbers(params["bbox"], box_crs), box_crs)
-        conditions.append(func.ST_Intersects(source.geom, envelope))
+        box = parse_bbox_numbers(params["bbox"], box_crs)
+        conditions.append(func.ST_Intersects(source.geom, query_envelope(box, box_crs)))
+        shape.append(("bbox", box_crs.uri))
+        values |= envelope_values(box, box_crs)
         spatial = True
     elif "bbox-crs" in params:
         parse_ogc_crs("bbox-crs", params["bbox-crs"])
@@ -180,4 +190,6 @@ def items_query(
         conditions.append(condition)
         spatial = spatial or is_spatial
     crs = parse_ogc_crs("crs", params.get("crs"))
-    return ItemsQuery(limit, offset, tuple(conditions), spatial, crs, parse_datetime(params.get("datetime")))
+    interval = parse_datetime(params.get("datetime"))
+    reusable = None if "filter" in params else tuple(shape)  # a CQL2 filter carries its own literals
+    return ItemsQuery(limit, offset, tuple(conditions), spatial, crs, interval, shape=reusable, values=values)
