@@ -73,16 +73,22 @@ class BenchDb:
         return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def libpq_parts(url: str) -> tuple[list[str], dict[str, str]]:
-    """``-h -p -U -d`` arguments and the environment (passfile) for PostgreSQL's command-line tools."""
+def libpq_env(url: str) -> dict[str, str]:
+    """This process's environment plus the database URL's password or passfile, for libpq tools."""
     u = make_url(url)
     env = dict(os.environ)
     if u.password:
         env["PGPASSWORD"] = str(u.password)
     if "passfile" in u.query:
         env["PGPASSFILE"] = str(u.query["passfile"])
+    return env
+
+
+def libpq_parts(url: str) -> tuple[list[str], dict[str, str]]:
+    """``-h -p -U -d`` arguments and the environment (passfile) for PostgreSQL's command-line tools."""
+    u = make_url(url)
     args = ["-h", str(u.host), "-p", str(u.port or 5432), "-U", str(u.username), "-d", str(u.database)]
-    return args, env
+    return args, libpq_env(url)
 
 
 def _places(cur: psycopg.Cursor[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

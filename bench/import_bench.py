@@ -45,6 +45,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.data import libpq_env
 from data.load import load_sample
 from gis import migrate
 from gis.access import Principal
@@ -110,12 +111,7 @@ def write_inputs(frame: gpd.GeoDataFrame, folder: Path) -> tuple[Path, Path, Pat
 def libpq(url: str) -> tuple[str, dict[str, str]]:
     """A conninfo string for psql/ogr2ogr and the environment carrying the password or passfile."""
     u = make_url(url)
-    env = dict(os.environ)
-    if u.password:
-        env["PGPASSWORD"] = str(u.password)
-    if "passfile" in u.query:
-        env["PGPASSFILE"] = str(u.query["passfile"])
-    return f"host={u.host} port={u.port or 5432} dbname={u.database} user={u.username}", env
+    return f"host={u.host} port={u.port or 5432} dbname={u.database} user={u.username}", libpq_env(url)
 
 
 def run_floor(url: str, csv: Path) -> float:
