@@ -12,7 +12,7 @@ import shutil
 import statistics
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,8 +53,12 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * UNITS_MS[m.group(2)]
 
 
-def parse_wrk(output: str) -> Sample:
-    """Requests/sec, p50, p99, request count and non-2xx/socket errors from ``wrk --latency``."""
+def parse_wrk(output: str, connections: int = 0) -> Sample:
+    """Requests/sec, p50, p99, request count and non-2xx/socket errors from ``wrk --latency``.
+
+    A run in which no request finished (every connection stuck past the run) counts one error per
+    connection: never a clean 0 req/s.
+    """
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
@@ -64,6 +68,8 @@ def parse_wrk(output: str) -> Sample:
         errors += int(m.group(1))
     if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
         errors += sum(int(g) for g in m.groups())
+    if requests == 0:
+        errors += connections
     return Sample(rate, p50, p99, requests, errors)
 
 
@@ -79,10 +85,7 @@ def wrk(url: str, connections: int, seconds: int, headers: Sequence[str] = (), s
     if script is not None:
         cmd += ["-s", str(script)]
     done = subprocess.run([*cmd, url], check=True, capture_output=True, text=True)
-    sample = parse_wrk(done.stdout)
-    if sample.requests == 0:  # nothing finished within the run (--timeout outlasts it): every connection stuck
-        return replace(sample, errors=sample.errors + connections)
-    return sample
+    return parse_wrk(done.stdout, connections)
 
 
 def parse_pgbench(output: str) -> Sample:
