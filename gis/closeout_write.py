@@ -11,7 +11,6 @@ photo ids) or that carries a remedied geometry is left to it (``close_in_two_sta
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +23,7 @@ from gis.actions import ActionIn, Rule, check_state, checked_row, lock_statement
 from gis.closeout import check_accuracy, check_water_quality, refuse_far
 from gis.db import run_sql
 from gis.errors import DomainError
+from gis.event_log import event_values
 from gis.geoinput import AcceptedGeometry, read_point
 from gis.photos_db import PHOTO_ID, evidence_of, refuse_unknown
 from gis.sqlgeom import wkb
@@ -45,7 +45,8 @@ EVIDENCE_ROWS = text("""
  FROM photo p WHERE p.id = ANY (:ids)) AS evidence_rows
 """).bindparams(bindparam("wkb", type_=Text), bindparam("ids", type_=ARRAY(Text)))
 
-#: The case closed (version + 1, on time or not by the local date) and its event appended, in one statement.
+#: The case closed (version + 1, on time or not by the local date) and its event appended, in one statement
+#: (the event's values as ``event_log.event_values`` gives them).
 CLOSE_AND_RECORD = """
 WITH changed AS (
     UPDATE cases SET status = 'closed', version = version + 1, updated_at = now(), closed_at = now(),
@@ -56,7 +57,7 @@ WITH changed AS (
 )
 INSERT INTO case_event (case_id, county_code, action, from_status, to_status, actor, actor_id, actor_role,
                         position, accuracy_m, position_datum, note, photo_ids, data)
-SELECT %(case_id)s, county_code, 'close', %(from_status)s, 'closed', %(actor)s, %(actor_id)s, %(role)s,
+SELECT %(case_id)s, county_code, %(action)s, %(from_status)s, %(to_status)s, %(actor)s, %(actor_id)s, %(role)s,
        ST_GeomFromWKB(decode(%(wkb)s, 'hex'), 4326), %(accuracy)s, %(datum)s, %(note)s, %(photos)s::text[],
        %(data)s::jsonb
 FROM changed
@@ -108,9 +109,7 @@ def close_in_two_statements(conn: Connection, p: Principal, case_id: int, rule: 
     data: dict[str, Any] = {"distance_m": round(distance, 1), "evidence": evidence_of(rows)}
     if water:
         data["measurements"] = water
-    event = json.dumps(data, ensure_ascii=False, default=str)
-    values = {"case_id": case_id, "from_status": row.status, "actor": p.username, "actor_id": p.user_id,
-              "role": p.role, "wkb": position_wkb, "accuracy": accuracy, "datum": str(position.datum),
-              "note": a.note, "photos": list(a.photo_ids), "data": event}  # fmt: skip
+    values = event_values(case_id, p, "close", row.status, "closed", note=a.note, position=position.geom,
+                          accuracy_m=accuracy, datum=str(position.datum), photo_ids=a.photo_ids, data=data)  # fmt: skip
     run_sql(conn, CLOSE_AND_RECORD, values)
     return True

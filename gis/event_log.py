@@ -26,8 +26,13 @@ FROM cases WHERE id = :case_id
 """)
 
 
-def record_event(
-    conn: Connection,
+def record_event(conn: Connection, case_id: int, p: Principal, action: str, from_status: str | None,
+                 to_status: str, **details: Any) -> None:  # fmt: skip
+    """Append one event (事件) to a case's history (``details``: see :func:`event_values`)."""
+    conn.execute(INSERT_EVENT, event_values(case_id, p, action, from_status, to_status, **details))
+
+
+def event_values(
     case_id: int,
     p: Principal,
     action: str,
@@ -40,9 +45,9 @@ def record_event(
     datum: str | None = None,
     photo_ids: tuple[str, ...] = (),
     data: dict[str, Any] | None = None,
-) -> None:
-    """Append one event (事件) to a case's history."""
-    values = {
+) -> dict[str, Any]:
+    """The bound values of one event row (``INSERT_EVENT``; also the close-out fast path's statement)."""
+    return {
         "case_id": case_id,
         "action": action,
         "from_status": from_status,
@@ -57,4 +62,3 @@ def record_event(
         "photos": list(photo_ids),
         "data": json.dumps(data or {}, ensure_ascii=False, default=str),
     }
-    conn.execute(INSERT_EVENT, values)
