@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 
 from gis.crs import Datum, from_wgs84
 from gis.network import build_road_network, components
-from tests.lifecycle import GRID, login
+from tests.lifecycle import GRID, grid_point, login, moved
 
 ROUTE = f"/grids/{GRID}/patrol-route"
 
@@ -145,7 +145,20 @@ def _metres(conn: Connection, points: list[list[float]]) -> list[list[float]]:
     return out
 
 
+def top_up_open_cases(client: TestClient, conn: Connection, wanted: int) -> None:
+    """Add point cases near the grid's inner point until the grid has ``wanted`` open cases to visit.
+
+    How many sample cases are still open depends on the hour the sample was generated at.
+    """
+    have = len(stops(route(client, f"?costs=straight&max_stops={wanted}")))
+    centre = grid_point(conn)
+    for k in range(wanted - have):
+        lon, lat = moved(centre, 360.0 * k / wanted + 17.0, 60.0 + 25.0 * k)
+        add_case(conn, "garbage_point", f"POINT({lon} {lat})")
+
+
 def test_straight_route_is_the_brute_force_optimum(client: TestClient, conn: Connection) -> None:
+    top_up_open_cases(client, conn, 7)
     fc = route(client, "?costs=straight&max_stops=7")
     points = stops(fc)
     assert len(points) == 7 and fc["network"] is False and fc["solver"]["optimal"] is True
