@@ -66,6 +66,20 @@ def stops_of(route: dict[str, Any]) -> list[dict[str, Any]]:
 # ---- the patrol map -------------------------------------------------------------------------------
 
 
+def popup_image_width(page: Page, selector: str) -> int:
+    """The natural width of the open popup's image once it has loaded (0 if broken, -1 if none)."""
+    width: int = page.evaluate(
+        """(selector) => new Promise((resolve) => {
+            const img = document.querySelector('.leaflet-popup-content ' + selector);
+            if (!img) { resolve(-1); return; }
+            if (img.complete) { resolve(img.naturalWidth); return; }
+            img.onload = () => resolve(img.naturalWidth); img.onerror = () => resolve(0);
+        })""",
+        selector,
+    )
+    return width
+
+
 def test_patrol_map_route_stops_arrows_popups_and_print(browser: Browser, live_url: str) -> None:
     route = get_json(f"{live_url}/grids/{GRID}/patrol-route")
     stops = stops_of(route)
@@ -180,13 +194,7 @@ def test_single_file_download_works_from_a_file_url(
         assert page.locator("[data-stop-seq]").count() >= 5
         shown = open_popup(page, f'[data-case-id="{case_id}"]')
         assert "垃圾点" in shown and "巡查顺序" in shown
-        width = page.evaluate("""() => new Promise((resolve) => {
-            const img = document.querySelector('.leaflet-popup-content .vm-thumb img');
-            if (!img) { resolve(-1); return; }
-            if (img.complete) { resolve(img.naturalWidth); return; }
-            img.onload = () => resolve(img.naturalWidth); img.onerror = () => resolve(0);
-        })""")
-        assert width > 0, "the thumbnail is inlined"
+        assert popup_image_width(page, ".vm-thumb img") > 0, "the thumbnail is inlined"
         assert all(url.startswith(("file:", "data:")) for url in probe.requests)
         probe.assert_clean()
 
@@ -285,7 +293,7 @@ def test_closures_map_highlights_close_outs_near_the_limit(
         assert near.get_attribute("stroke") == "#d00000"
         shown = open_popup(page, f'[data-closure-id="{case_id}"][data-kind="closeout"]')
         assert "接近限距" in shown and re.search(r"(89|90|91)\.\d 米 / 限 100 米", shown)
-        assert page.evaluate("document.querySelector('.leaflet-popup-content img').naturalWidth") > 0
+        assert popup_image_width(page, "img") > 0, "the close-out photo is inlined"
         probe.assert_clean()
 
 
