@@ -15,14 +15,10 @@ S_DWITHIN``, ``T_AFTER T_BEFORE T_INTERSECTS T_DURING T_EQUALS``, timestamps, da
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
-import cql2
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -42,17 +38,12 @@ from sqlalchemy import (
 import shapely
 from shapely.geometry import mapping, shape
 
-from gis.errors import InvalidParameter
 from gis.geoinput import read_geometry
+from gis.ogc.cql_parse import bad_filter, parse_filter
+from gis.ogc.cql_values import coerce_literal, time_span
 from gis.ogc.crs import CRS84, OgcCrs
 from gis.ogc.sources import PRIVATE, Queryable
 
-LANGS: Final = {"cql2-text": "text", "cql-text": "text", "cql2-json": "json", "cql-json": "json"}
-MAX_FILTER_CHARS: Final = 20_000
-MAX_FILTER_DEPTH: Final = 32
-MAX_FILTER_NODES: Final = 2_000
-_QUOTED: Final = re.compile(r"'(?:[^']|'')*'")
-_PREFIX_CHAIN: Final = re.compile(r"(?:(?:\bNOT\b|[-+])\s*){" + str(MAX_FILTER_DEPTH) + ",}", re.IGNORECASE)
 COMPARE: Final[dict[str, Callable[[Any, Any], Any]]] = {
     "=": lambda a, b: a == b,
     "<>": lambda a, b: a != b,
@@ -71,78 +62,7 @@ SPATIAL: Final[dict[str, str]] = {
     "s_crosses": "ST_Crosses",
     "s_overlaps": "ST_Overlaps",
 }
-SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 SQL_TYPES: Final = {"integer": BigInteger, "number": Float, "boolean": Boolean, "date": Date, "date-time": DateTime}
-
-
-def bad_filter(zh: str, en: str, **extra: Any) -> InvalidParameter:
-    """A filter the server refuses, with what to change (过滤条件错误)."""
-    return InvalidParameter("filter", f"过滤条件 filter 无效：{zh}", f"The filter is invalid: {en}", **extra)
-
-
-def parse_filter(raw: str, lang: str | None) -> dict[str, Any] | Any:
-    """The CQL2 JSON tree of a ``filter`` in ``filter-lang`` (default cql2-text; cql-text is an alias)."""
-    kind = LANGS.get((lang or "cql2-text").lower())
-    if kind is None:
-        raise InvalidParameter(
-            "filter-lang",
-            f"不支持的 filter-lang“{lang}”，可用：cql2-text、cql2-json（cql-text 视同 cql2-text）。",
-            f"Unsupported filter-lang '{lang}'; use cql2-text or cql2-json (cql-text is taken as cql2-text).",
-            value=lang,
-        )
-    if len(raw) > MAX_FILTER_CHARS:
-        raise bad_filter(
-            f"过长（最多 {MAX_FILTER_CHARS} 字符）。", f"too long (at most {MAX_FILTER_CHARS} characters)."
-        )
-    if kind == "text":
-        check_text_nesting(raw)
-    try:
-        expr = cql2.parse_text(raw) if kind == "text" else cql2.parse_json(raw)
-        tree = expr.to_json()
-    except (cql2.ParseError, cql2.ValidationError, ValueError, RecursionError) as exc:
-        message = " ".join(str(exc).split())[:400]
-        raise bad_filter(f"无法解析（{message}）。请检查语法。", f"it cannot be parsed ({message}).") from None
-    check_filter_size(tree)
-    return tree
-
-
-def _too_complex() -> InvalidParameter:
-    return bad_filter(
-        f"过于复杂（嵌套最多 {MAX_FILTER_DEPTH} 层、最多 {MAX_FILTER_NODES} 个部分）。"
-        "请拆分或简化条件，多个取值请用 IN (…)。",
-        f"too complex (at most {MAX_FILTER_DEPTH} levels of nesting and {MAX_FILTER_NODES} parts). "
-        "Split or simplify it; for many values use IN (…).",
-    )
-
-
-def check_text_nesting(raw: str) -> None:
-    """Refuse deep brackets or long NOT/minus chains *before* the parser sees them: the ``cql2`` parser
-    recurses on the native stack and a few thousand levels crash the whole process (嵌套炸弹)."""
-    unquoted = _QUOTED.sub("''", raw)
-    depth = deepest = 0
-    for char in unquoted:
-        if char == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char == ")":
-            depth -= 1
-    if deepest > 2 * MAX_FILTER_DEPTH or _PREFIX_CHAIN.search(unquoted):
-        raise _too_complex()
-
-
-def check_filter_size(tree: Any) -> None:
-    """Refuse a filter nested deeper than MAX_FILTER_DEPTH or with more than MAX_FILTER_NODES parts
-    (过滤条件过于复杂): a bomb must get a 400 at once, not a stack overflow or a slow plan."""
-    stack: list[tuple[Any, int]] = [(tree, 1)]
-    nodes = 0
-    while stack:
-        node, depth = stack.pop()
-        nodes += 1
-        if depth > MAX_FILTER_DEPTH or nodes > MAX_FILTER_NODES:
-            raise _too_complex()
-        children = node.get("args", []) if isinstance(node, dict) and "op" in node else node  # not geometries
-        if isinstance(children, list):
-            stack.extend((child, depth + 1) for child in children)
 
 
 @dataclass
@@ -206,7 +126,7 @@ class Translator:
             return found.expr
         if isinstance(node, dict) and node.get("op", "").lower() == "casei":
             return func.lower(self.value(self._one("casei", list(node["args"])), kind))
-        return literal(_coerce(node, kind), SQL_TYPES.get(kind, Text))
+        return literal(coerce_literal(node, kind), SQL_TYPES.get(kind, Text))
 
     def _compare(self, op: str, args: list[Any]) -> ColumnElement[bool]:
         left, right = self._pair(op, args)
@@ -267,58 +187,6 @@ def literal_geometry(node: dict[str, Any], crs: OgcCrs, max_vertices: int) -> Co
     return func.ST_Transform(projected, 4326)
 
 
-def _coerce(node: Any, kind: str) -> Any:
-    if isinstance(node, dict) and "timestamp" in node:
-        return _when(node["timestamp"])
-    if isinstance(node, dict) and "date" in node:
-        return _day(node["date"])
-    if isinstance(node, dict | list):
-        raise bad_filter("此处需要一个简单值。", "a plain value is expected here.")
-    try:
-        return _as_kind(node, kind)
-    except (TypeError, ValueError):
-        raise bad_filter(
-            f"值 {node!r} 与属性类型 {kind} 不符。", f"value {node!r} does not match type {kind}."
-        ) from None
-
-
-def _as_kind(node: Any, kind: str) -> Any:
-    if node is None:
-        return None
-    if kind == "integer":
-        number = float(node)
-        if not number.is_integer():
-            raise ValueError(node)
-        return int(number)
-    if kind == "number":
-        return float(node)
-    if kind == "boolean":
-        if not isinstance(node, bool):
-            raise ValueError(node)
-        return node
-    if kind in ("date", "date-time"):
-        return _day(node) if kind == "date" else _when(node)
-    if not isinstance(node, str):
-        raise ValueError(node)
-    return node
-
-
-def _when(raw: Any) -> datetime:
-    try:
-        return datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
-        raise bad_filter(
-            f"时间“{raw}”格式不对（应为 2022-01-01T08:00:00Z）。", f"'{raw}' is not a timestamp."
-        ) from None
-
-
-def _day(raw: Any) -> date:
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        raise bad_filter(f"日期“{raw}”格式不对（应为 2022-01-01）。", f"'{raw}' is not a date (YYYY-MM-DD).") from None
-
-
 def _like(t: Translator, op: str, args: list[Any]) -> ColumnElement[bool]:
     left, right = t._pair(op, args)
     return left.like(right)
@@ -371,32 +239,13 @@ def _dwithin(t: Translator, _op: str, args: list[Any]) -> ColumnElement[bool]:
     return and_(column.op("&&")(box), near)
 
 
-def _interval(node: Any) -> tuple[datetime | None, datetime | None]:
-    """(start, end) of a CQL2 instant, date or interval; a date covers its whole local day."""
-    if isinstance(node, dict) and "interval" in node and len(node["interval"]) == 2:
-        first, last = (None if x in ("..", "", None) else str(x) for x in node["interval"])
-        return (_instant(first)[0] if first else None), (_instant(last)[1] if last else None)
-    raw = node.get("timestamp") or node.get("date") if isinstance(node, dict) else node
-    return _instant(str(raw))
-
-
-def _instant(text: str) -> tuple[datetime, datetime]:
-    if len(text) == 10:
-        start = datetime.combine(_day(text), datetime.min.time(), tzinfo=SHANGHAI)
-        return start, start + timedelta(days=1) - timedelta(microseconds=1)
-    moment = _when(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=SHANGHAI)
-    return moment, moment
-
-
 def _temporal(t: Translator, op: str, args: list[Any]) -> ColumnElement[bool]:
     if len(args) != 2:
         raise bad_filter(f"{op} 需要 2 个参数。", f"{op} takes two arguments.")
     found = t.prop(args[0])
     if found is None or found.type not in ("date", "date-time"):
         raise bad_filter(f"{op} 的第一个参数须为时间属性（如 reported_at）。", f"{op} needs a temporal property first.")
-    start, end = _interval(args[1])
+    start, end = time_span(args[1])
     col = found.expr if found.type == "date-time" else func.timezone("Asia/Shanghai", cast(found.expr, DateTime()))
     stamp = DateTime(timezone=True)
     if op == "t_after":

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Text, bindparam, func
 
 from gis.errors import InvalidParameter
-from gis.ogc.cql import filter_condition, parse_filter
+from gis.ogc.cql import filter_condition
+from gis.ogc.cql_parse import parse_filter
 from gis.ogc.crs import envelope_values, parse_bbox_numbers, parse_ogc_crs, query_envelope
 from gis.ogc.items import ItemsQuery
 from gis.ogc.sources import Source
