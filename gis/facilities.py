@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from gis import tables as t
+from gis import tables_works as tw
 from gis.geojson import PageLinks, feature, geometry_json, json_labels
 from gis.layers import Layer, LayerQuery, check_states, common_conditions
 from gis.lifecycle import FACILITY_STATES, labels_zh
 
-f = t.facility.alias("f")
+f = tw.facility.alias("f")
 cat = t.category.alias("cat")
 unit = t.unit.alias("owner")
 

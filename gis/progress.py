@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, func, select, text
 
-from gis import tables as t
+from gis import tables_works as tw
 from gis.access import Principal, in_areas
 from gis.errors import Conflict, InvalidField, NotAuthenticated, NotFound
 from gis.geoinput import read_geometry, read_point
@@ -113,7 +113,7 @@ FROM km, v WHERE p.id = :id
 
 def record_progress(conn: Connection, p: Principal, project_id: int, a: ProgressIn, *, max_vertices: int) -> int:
     """``POST /projects/{id}/progress``: append the entry and update the project; returns the entry id."""
-    row = _locked(conn, p, t.project, project_id, PROJECT_ROLES, "项目", "Project")
+    row = _locked(conn, p, tw.project, project_id, PROJECT_ROLES, "项目", "Project")
     _check_version(row, a.version)
     target = a.status or row.status
     _check_step(row.status, target, PROJECT_NEXT, PROJECT_STATUSES)
@@ -234,7 +234,7 @@ WHERE id = :id RETURNING (SELECT id FROM e)
 
 def change_facility_state(conn: Connection, p: Principal, facility_id: int, a: FacilityStateIn) -> int:
     """``POST /facilities/{id}/status``: record the change as an event and set the state."""
-    row = _locked(conn, p, t.facility, facility_id, FACILITY_ROLES, "设施", "Facility")
+    row = _locked(conn, p, tw.facility, facility_id, FACILITY_ROLES, "设施", "Facility")
     _check_version(row, a.version)
     if a.state == row.state:
         raise Conflict(f"设施已是“{FACILITY_STATES[row.state][0]}”。", f"The facility is already '{row.state}'.",

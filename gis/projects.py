@@ -9,12 +9,13 @@ from sqlalchemy import ColumnElement, Connection, Numeric, Select, and_, cast, f
 from geoalchemy2 import Geography
 
 from gis import tables as t
+from gis import tables_works as tw
 from gis.cases import local_today
 from gis.geojson import PageLinks, feature, geometry_json, json_labels
 from gis.layers import Layer, LayerQuery, check_states, common_conditions
 from gis.lifecycle import PROJECT_STATUSES, labels_zh
 
-p = t.project.alias("p")
+p = tw.project.alias("p")
 cat = t.category.alias("cat")
 lead = t.unit.alias("lead")
 KIND_CATEGORY = {"road": "road_project", "water": "water_project"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gis import tables, tables_field, tables_office
+from gis import tables, tables_field, tables_office, tables_works
 from gis.db import metadata
 
-__all__ = ["metadata", "tables", "tables_field", "tables_office"]
+__all__ = ["metadata", "tables", "tables_field", "tables_office", "tables_works"]

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    Numeric,
     String,
     Table,
     Text,
@@ -41,7 +40,8 @@ def geometry_column(kind: str = "GEOMETRY") -> Geometry:
     return Geometry(geometry_type=kind, srid=SRID, spatial_index=False)
 
 
-def _codes(*, grid: bool) -> list[Column[str]]:
+def region_codes(*, grid: bool) -> list[Column[str]]:
+    """The county/township/village (and grid) code columns of a located row (区划代码)."""
     cols: list[Column[str]] = [
         Column("county_code", String(6), ForeignKey("region.code"), nullable=False),
         Column("township_code", String(9), ForeignKey("region.code"), nullable=not grid),
@@ -52,7 +52,8 @@ def _codes(*, grid: bool) -> list[Column[str]]:
     return cols
 
 
-def _stamps() -> list[Column[Any]]:
+def stamps() -> list[Column[Any]]:
+    """The synthetic flag, source, version and creation/update stamps every located row carries."""
     return [
         Column("synthetic", Boolean, nullable=False, server_default=text("false")),
         Column("source", String(16), nullable=False),
@@ -140,7 +141,7 @@ cases = Table(
     Column("subtype", Text),
     Column("attributes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("geom", geometry_column(), nullable=False),
-    *_codes(grid=True),
+    *region_codes(grid=True),
     Column("status", String(12), nullable=False),
     Column("title", Text, nullable=False),
     Column("description", Text, nullable=False, server_default=text("''")),
@@ -151,7 +152,7 @@ cases = Table(
     Column("assignee_user", Text),
     Column("reported_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
-    *_stamps(),
+    *stamps(),
     Column("created_by", Integer, ForeignKey("app_user.id")),
     Column("possible_duplicates", ARRAY(BigInteger), nullable=False, server_default=text("'{}'")),
     Column("duplicate_of", BigInteger, ForeignKey("cases.id")),
@@ -215,59 +216,6 @@ case_event = Table(
     Column("actor_role", String(20)),
     Column("position_datum", String(10)),
     Index("case_event_case_id_at_idx", "case_id", "at"),
-)
-
-project = Table(
-    "project",
-    metadata,
-    Column("id", Integer, Identity(), primary_key=True),
-    Column("code", String(24), nullable=False, unique=True),
-    Column("category", String(40), nullable=False),
-    Column("kind", String(10), nullable=False, server_default=text("'project'")),
-    Column("subtype", Text, nullable=False),
-    Column("name", Text, nullable=False),
-    Column("description", Text, nullable=False, server_default=text("''")),
-    Column("geom", geometry_column(), nullable=False),
-    *_codes(grid=False),
-    Column("status", String(20), nullable=False),
-    Column("year", Integer, nullable=False),
-    Column("planned_km", Numeric(10, 3)),
-    Column("built_km", Numeric(10, 3)),
-    Column("guardrail_km", Numeric(10, 3)),
-    Column("speed_bumps", Integer),
-    Column("area_mu", Numeric(12, 2)),
-    Column("investment_wan", Numeric(12, 2)),
-    Column("progress_pct", Numeric(5, 2), nullable=False, server_default=text("0")),
-    Column("lead_unit_id", Integer, ForeignKey("unit.id")),
-    Column("responsible_unit_ids", ARRAY(Integer), nullable=False, server_default=text("'{}'")),
-    Column("construction_unit", Text),
-    Column("supervision_unit", Text),
-    Column("start_date", Date),
-    Column("end_date", Date),
-    Column("deadline", Date),
-    *_stamps(),
-    ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
-    Index("project_geom_idx", "geom", postgresql_using="gist"),
-    Index("project_county_code_category_idx", "county_code", "category"),
-)
-
-facility = Table(
-    "facility",
-    metadata,
-    Column("id", Integer, Identity(), primary_key=True),
-    Column("code", String(24), nullable=False, unique=True),
-    Column("category", String(40), nullable=False),
-    Column("kind", String(10), nullable=False, server_default=text("'facility'")),
-    Column("subtype", Text),
-    Column("name", Text, nullable=False),
-    Column("geom", geometry_column("POINT"), nullable=False),
-    *_codes(grid=True),
-    Column("state", String(10), nullable=False),
-    Column("unit_id", Integer, ForeignKey("unit.id")),
-    Column("target_date", Date),
-    *_stamps(),
-    ForeignKeyConstraint(["category", "kind"], ["category.code", "category.kind"]),
-    Index("facility_geom_idx", "geom", postgresql_using="gist"),
 )
 
 base_line = Table(

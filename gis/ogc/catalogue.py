@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import Connection, exists, func, select
 
 from gis import tables as t
+from gis import tables_works as tw
 from gis.errors import NotFound
 
 #: Geometry families (几何类型): collection suffix → (ST_Dimension, GeoJSON types, Chinese, English).
@@ -31,7 +32,7 @@ REGION_LEVELS: Final[dict[str, tuple[str, str, str]]] = {
     "grids": ("grid", "网格", "grids"),
 }
 SOURCE_OF_KIND: Final[dict[str, str]] = {"problem": "case", "project": "project", "facility": "facility"}
-TABLE_OF_SOURCE: Final[dict[str, Any]] = {"case": t.cases, "project": t.project, "facility": t.facility}
+TABLE_OF_SOURCE: Final[dict[str, Any]] = {"case": t.cases, "project": tw.project, "facility": tw.facility}
 
 
 @dataclass(frozen=True)
