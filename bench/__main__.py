@@ -29,7 +29,7 @@ from bench import report
 from bench.data import BenchDb, bench_database
 from bench.features import Measured, cases_in_tile, densest_place, measure_floor, measure_http, requests_for
 from bench.scale import measure_scale
-from bench.servers import ensure_tipg, tipg, villagemap
+from bench.servers import WORKERS_ENV, ensure_tipg, tipg, villagemap, workers
 from bench.writes import measure_writes
 from gis.settings import PROJECT_ROOT
 
@@ -49,7 +49,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--skip", default="", help=f"comma-separated sections to leave out: {','.join(SECTIONS)}")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, 1 run of 1 s each (CI)")
+    p.add_argument("--workers", type=int, default=None, help="uvicorn workers per server (default 1)")
     args = p.parse_args(argv)
+    if args.workers is not None:
+        os.environ[WORKERS_ENV] = str(args.workers)
     if args.smoke:
         args.cases, args.scale, args.runs, args.seconds, args.single_seconds = 4000, 8000, 1, 1, 1
         args.write_batch = 400
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> list[str]:
     with ExitStack() as stack:
         db = stack.enter_context(bench_database(args.cases))
         place = densest_place(db)
-        lines += report.header(place, db.seconds, MACHINE)
+        lines += report.header(place, db.seconds, f"{MACHINE}; {workers()} uvicorn worker(s) per server")
         if "features" not in skip:
             lines += _features(db, place, args, conns)
         if "writes" not in skip:

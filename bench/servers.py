@@ -1,9 +1,10 @@
-"""The two HTTP servers under test (被测服务): VillageMap and tipg, each one uvicorn worker on loopback.
+"""The two HTTP servers under test (被测服务): VillageMap and tipg, each as many uvicorn workers on loopback.
 
 Both are started by the runner as child processes, on free loopback ports, against the same bench
 database, and stopped (by their own pid) when the block ends. tipg lives in its own virtual
 environment (``.villagemap/venv-bench``), created here on first use with ``pip install tipg``, so
-it never touches the project's dependencies.
+it never touches the project's dependencies. Both get the same number of worker processes:
+``VILLAGEMAP_BENCH_WORKERS`` (``python -m bench --workers N``), 1 unless set.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from gis.settings import PROJECT_ROOT, STATE_DIR
 
 BENCH_VENV = STATE_DIR / "venv-bench"
 TIPG_VERSION = "1.6.1"
-WORKERS = 1
+WORKERS_ENV = "VILLAGEMAP_BENCH_WORKERS"
+
+
+def workers() -> int:
+    """Worker processes per server (the same for VillageMap and tipg)."""
+    return max(1, int(os.environ.get(WORKERS_ENV, "1")))
 
 
 def free_port() -> int:
@@ -67,7 +73,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> No
 def _serve(cmd: list[str], env: dict[str, str], ready_path: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS), "--no-access-log",
+        [*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers()), "--no-access-log",
          "--log-level", "warning"],
         env=env, cwd=PROJECT_ROOT,
     )  # fmt: skip
