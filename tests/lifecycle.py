@@ -142,3 +142,20 @@ class Crew:
             act(c, self.contractor, case_id, "start")
         else:
             act(c, self.contractor, case_id, "resolve", photo_ids=[upload(c, self.contractor)])
+
+
+def add_case(conn: Connection, category: str, wkt: str, status: str = "registered", deadline: str | None = None) -> int:
+    """A case written straight into the grid GRID (no event: a fixture for reads); returns its id."""
+    return int(
+        conn.execute(
+            text("""
+            INSERT INTO cases (code, category, geom, county_code, township_code, village_code, grid_code,
+                               status, title, reported_at, source, deadline)
+            SELECT 'T-' || left(md5(random()::text), 20), CAST(:category AS text), ST_GeomFromText(:wkt, 4326),
+                   left(:grid, 6), left(:grid, 9), left(:grid, 12), :grid, :status,
+                   'test ' || CAST(:category AS text), now(), 'app', CAST(:deadline AS date)
+            RETURNING id
+            """),
+            {"category": category, "wkt": wkt, "grid": GRID, "status": status, "deadline": deadline},
+        ).scalar_one()
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, text
 import shapely
 from shapely.geometry import shape
 
-from tests.lifecycle import GRID, login
+from tests.lifecycle import GRID, add_case, grid_point, login
 
 ITEMS = "/collections/{}/items"
 GP = ITEMS.format("garbage_point_points")
@@ -166,6 +166,35 @@ def test_bbox_and_crs(client: TestClient, conn: Connection) -> None:
     assert response.json()["features"][0]["id"] in [f["id"] for f in gk["features"]]
     cgcs = get_json(client, f"{GP}?limit=1&crs=EPSG:4490")["features"][0]["geometry"]["coordinates"]
     assert cgcs == [first[1], first[0]] or cgcs[0] < 90
+
+
+def test_bbox_pages_run_nearest_the_centre_first(client: TestClient, conn: Connection) -> None:
+    """A bbox page is ordered by distance from the box's centre, then id: paging through it yields every
+    match once in that order, and two cases on one spot split across two pages keep their id order."""
+    west, south, east, north = 106.55, 38.85, 106.65, 38.95
+    twins = [add_case(conn, "garbage_point", "POINT({} {})".format(*grid_point(conn))) for _ in range(2)]
+    expected = [
+        int(i)
+        for i in conn.execute(
+            text("""
+            SELECT id FROM cases, ST_MakeEnvelope(:w, :s, :e, :n, 4326) AS box
+            WHERE category = 'garbage_point' AND ST_Intersects(geom, box)
+            ORDER BY geom <-> ST_Centroid(box), id
+            """),
+            {"w": west, "s": south, "e": east, "n": north},
+        ).scalars()
+    ]
+    assert 20 < len(expected) < 1000 and expected.index(twins[0]) + 1 == expected.index(twins[1])
+    limit = expected.index(twins[0]) + 1  # the first twin ends page one, the second starts page two
+    seen: list[int] = []
+    while len(seen) <= len(expected):
+        page = get_json(client, f"{GP}?bbox={west},{south},{east},{north}&limit={limit}&offset={len(seen)}")
+        assert page["numberMatched"] == len(expected)
+        seen += [f["id"] for f in page["features"]]
+        if page["numberReturned"] < limit:
+            break
+    assert seen == expected
+    assert seen[limit - 1] == twins[0] and seen[limit] == twins[1]
 
 
 def test_simple_filters_and_datetime(client: TestClient, conn: Connection) -> None:

@@ -1,9 +1,10 @@
-"""The sorted bbox page keeps its index plan (查询计划): checked with EXPLAIN after CLUSTER.
+"""The items pages keep their index plans (查询计划): checked with EXPLAIN after CLUSTER.
 
 The plain ``WHERE geom && box ORDER BY id LIMIT n`` may flip to a walk of the primary key once the
-table is clustered on its GiST index (measured in performance notes §2.4); the items query collects
-the matching ids in a MATERIALIZED CTE first, so the GiST index drives the plan whatever the
-statistics say.
+table is clustered on its GiST index (measured in performance notes §2.4). A bbox page is ordered
+nearest the box's centre first, which only a GiST index can deliver: a short nearest-first walk,
+then a sort of the matches within its reach; other spatial pages collect their matching ids in a
+MATERIALIZED CTE first, so the GiST index drives the plan whatever the statistics say.
 """
 
 from __future__ import annotations
@@ -34,18 +35,23 @@ def _explain(conn: Connection, stmt: Any) -> list[dict[str, Any]]:
     return _nodes(plan[0]["Plan"])
 
 
-def test_bbox_page_uses_the_gist_index_after_cluster(conn: Connection) -> None:
+def test_bbox_page_walks_a_gist_index_nearest_first_after_cluster(conn: Connection) -> None:
+    """After CLUSTER the bbox page still comes from a GiST index: a nearest-first walk to the page's
+    edge, then a sort of only the matches within reach (not of every match in the box). Run with
+    ANALYZE: a nearest-first walk planned as an index-only scan would fail right here."""
     conn.execute(text("CLUSTER cases USING cases_geom_idx"))
     conn.execute(text("ANALYZE cases"))
     source = source_for(find_collection(conn, "garbage_point_points"), ANONYMOUS)
     q = items_query([("bbox", "106.55,38.85,106.65,38.95"), ("limit", "10")], source, (100, 1000), 10_000)
-    assert q.spatial
-    nodes = _explain(conn, page_statement(source, q))
-    cte = [n for n in nodes if n.get("Subplan Name", "").startswith("CTE matched")]
-    assert cte, [n["Node Type"] for n in nodes]
-    under_cte = _nodes(cte[0])
+    assert q.spatial and q.near is not None
+    nodes = _analyze(conn, page_statement(source, q))
     gist = {"cases_geom_idx", "cases_points_geom_idx"}  # the table's GiST index or the points' one (0008)
-    assert any(n.get("Index Name") in gist for n in under_cte), [n["Node Type"] for n in under_cte]
+    walks = [n for n in nodes if n.get("Index Name") in gist and "Order By" in n]
+    assert [n["Node Type"] for n in walks] == ["Index Scan"], [(n["Node Type"], n.get("Index Name")) for n in nodes]
+    assert walks[0]["Actual Rows"] == q.offset + q.limit + 1  # it stops at the page's look-ahead row
+    matched = items_page(conn, source, q).matched
+    assert matched is not None and matched > 5 * (q.limit + 1)
+    assert all(n["Actual Rows"] < matched for n in nodes if n["Node Type"] == "Sort")
     assert not any(n.get("Index Name") == "cases_pkey" and "Filter" in n for n in nodes)
     plain = conn.execute(
         text(
@@ -57,17 +63,19 @@ def test_bbox_page_uses_the_gist_index_after_cluster(conn: Connection) -> None:
 
 
 def test_point_bbox_page_can_be_answered_from_the_points_index_alone(conn: Connection) -> None:
-    """Every column the bbox page's id search reads (category, id, the exact point) is in
-    cases_points_geom_idx: with sequential and bitmap scans disabled the plan is an index-only scan
-    of it, so on a vacuumed table the densest box costs no heap row (the 1M bench's choice)."""
+    """Every column the bbox page's count and its sort within reach read (category, id, the exact
+    point) is in cases_points_geom_idx: with sequential and bitmap scans disabled those are index-only
+    scans of it, so on a vacuumed table the densest box costs no heap row for them (the 1M bench's
+    choice); only the short nearest-first walk visits rows."""
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL enable_bitmapscan = off"))
     source = source_for(find_collection(conn, "garbage_point_points"), ANONYMOUS)
     q = items_query([("bbox", "106.55,38.85,106.65,38.95"), ("limit", "10")], source, (100, 1000), 10_000)
-    nodes = _explain(conn, page_statement(source, q))
-    under_cte = _nodes(next(n for n in nodes if n.get("Subplan Name", "").startswith("CTE matched")))
-    scans = [(n["Node Type"], n.get("Index Name")) for n in under_cte if "Relation Name" in n]
-    assert scans == [("Index Only Scan", "cases_points_geom_idx")], scans
+    nodes = _analyze(conn, page_statement(source, q))
+    scans = [(n["Node Type"], n.get("Index Name")) for n in nodes if n.get("Relation Name") == "cases"]
+    only = ("Index Only Scan", "cases_points_geom_idx")
+    assert scans.count(only) == 2, scans  # the count, and the ids within reach
+    assert set(scans) == {only, ("Index Scan", "cases_points_geom_idx"), ("Index Scan", "cases_pkey")}, scans
 
 
 def _analyze(conn: Connection, stmt: Any) -> list[dict[str, Any]]:

@@ -50,8 +50,8 @@ def test_every_value_of_a_query_is_a_named_bound_parameter(conn: Connection) -> 
     (text_a, params_a), (text_b, params_b) = (_compiled(conn, source, p) for p in SAME_SHAPE)
     assert text_a == text_b
     differing = {k for k in params_a if params_a[k] != params_b.get(k)}
-    assert differing == {"vm_x1", "vm_y1", "vm_x2", "vm_y2", "vm_limit", "vm_limit_next", "vm_offset", "vm_eq0",
-                         "vm_start"}  # fmt: skip
+    assert differing == {"vm_x1", "vm_y1", "vm_x2", "vm_y2", "vm_limit", "vm_limit_next", "vm_offset", "vm_edge",
+                         "vm_eq0", "vm_start"}  # fmt: skip
     assert "106.55" not in text_a and "'closed'" not in text_a  # values travel as parameters only
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 
 from gis.crs import Datum, from_wgs84
 from gis.network import build_road_network, components
-from tests.lifecycle import GRID, grid_point, login, moved
+from tests.lifecycle import GRID, add_case, grid_point, login, moved
 
 ROUTE = f"/grids/{GRID}/patrol-route"
 
@@ -35,22 +35,6 @@ def line_of(fc: dict[str, Any]) -> dict[str, Any]:
     assert len(lines) == 1 and lines[0]["geometry"]["type"] == "LineString"
     found: dict[str, Any] = lines[0]
     return found
-
-
-def add_case(conn: Connection, category: str, wkt: str, status: str = "registered", deadline: str | None = None) -> int:
-    return int(
-        conn.execute(
-            text("""
-            INSERT INTO cases (code, category, geom, county_code, township_code, village_code, grid_code,
-                               status, title, reported_at, source, deadline)
-            SELECT 'T-' || left(md5(random()::text), 20), CAST(:category AS text), ST_GeomFromText(:wkt, 4326),
-                   left(:grid, 6), left(:grid, 9), left(:grid, 12), :grid, :status,
-                   'test ' || CAST(:category AS text), now(), 'app', CAST(:deadline AS date)
-            RETURNING id
-            """),
-            {"category": category, "wkt": wkt, "grid": GRID, "status": status, "deadline": deadline},
-        ).scalar_one()
-    )
 
 
 def grid_box(conn: Connection) -> tuple[float, float, float, float]:

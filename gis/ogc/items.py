@@ -1,14 +1,17 @@
 """Features of a collection (要素查询), OGC API – Features ``/items``: one statement per page.
 
-Paging is by ``offset`` over ``ORDER BY id`` (the OGC way). The page's ids are chosen first, from
-the collection's own table when the filters allow (an index walk in id order: the partial indexes
-of migration 0007), and only those rows are joined for their properties. ``numberMatched`` is
-given only when it is exact and cheap: offset + returned on a short page (no count at all),
-otherwise the matching ids counted up to a budget, the member left out when there are more —
-never a full ``COUNT(*)`` over the table on every page. When the page carries a spatial predicate
-(bbox or a spatial CQL2 operator) the matching ids are first collected in a ``MATERIALIZED`` CTE:
-without that guard the planner may walk the primary key in id order and filter every row (the trap
-measured after ``CLUSTER``), instead of using the GiST index.
+Paging is by ``offset`` over a total order: ``ORDER BY id``, or, when a ``bbox`` is given, by
+distance from the box's centre and then id (nearest first: a GiST index walk that stops after the
+page, so a page costs the same however many features the box holds — with id order every match
+in the box had to be found and sorted first, ten times the work on a table ten times as dense).
+The page's ids are chosen first, from the collection's own table when the filters allow (an index
+walk in id order: the partial indexes of migration 0007), and only those rows are joined for
+their properties. ``numberMatched`` is given only when it is exact and cheap: offset + returned on
+a short page (no count at all), otherwise the matching ids counted up to a budget, the member left
+out when there are more — never a full ``COUNT(*)`` over the table on every page. When a page in
+id order carries a spatial predicate (a spatial CQL2 operator) the matching ids are first
+collected in a ``MATERIALIZED`` CTE: without that guard the planner may walk the primary key in id
+order and filter every row (the trap measured after ``CLUSTER``), instead of using the GiST index.
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     DateTime,
+    Float,
+    FromClause,
     Integer,
     Select,
+    Subquery,
     Text,
     and_,
     bindparam,
@@ -35,6 +41,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.util import find_tables
 
 from gis.errors import NotFound
@@ -62,6 +69,8 @@ class ItemsQuery:
     shape: tuple[Any, ...] | None = None
     #: The bound values of ``conditions`` by parameter name (bbox corners, simple filter values).
     values: dict[str, Any] = field(default_factory=dict)
+    #: With a bbox: its centre (EPSG:4326); the page is ordered by distance from it, then by id.
+    near: ColumnElement[Any] | None = None
 
 
 @dataclass
@@ -96,7 +105,7 @@ def _temporal(source: Source, q: ItemsQuery) -> ColumnElement[bool] | None:
 def _bound_values(q: ItemsQuery) -> dict[str, Any]:
     """Every value the page statement binds by name: paging, the conditions' values, the interval."""
     start, end = q.interval or (None, None)
-    paging = {"vm_limit": q.limit, "vm_limit_next": q.limit + 1, "vm_offset": q.offset}
+    paging = {"vm_limit": q.limit, "vm_limit_next": q.limit + 1, "vm_offset": q.offset, "vm_edge": q.offset + q.limit}
     return paging | q.values | {"vm_start": start, "vm_end": end}
 
 
@@ -119,6 +128,46 @@ def matching(source: Source, q: ItemsQuery) -> Select[Any]:
     return source.base.with_only_columns(source.id_col.label("id")).where(and_(*conditions))
 
 
+def _page_ids(source: Source, q: ItemsQuery) -> tuple[Select[Any], Subquery, tuple[ColumnElement[Any], ...]]:
+    """The matching ids (to count), the page's ids plus a look-ahead row, and the page's order.
+
+    Near a bbox's centre (when the ids come from the source's own table): see :func:`_nearest`.
+    In id order with a spatial predicate: the matches are collected first (``MATERIALIZED``), then
+    the top ids sorted out of them.
+    """
+    ids = matching(source, q)
+    limit_next = bindparam("vm_limit_next", q.limit + 1, Integer)
+    offset = bindparam("vm_offset", q.offset, Integer)
+    if q.near is not None and source.table is not None and ids.get_final_froms() == [source.table]:
+        nearest = _nearest(source.geom, source.table, ids, q.near, q.offset + q.limit)
+        page_ids = nearest.limit(limit_next).offset(offset).subquery("page_ids")
+        return ids, page_ids, (page_ids.c.distance, page_ids.c.id)
+    pool: Select[Any] = select(ids.cte("matched").prefix_with("MATERIALIZED").c.id) if q.spatial else ids
+    page_ids = pool.order_by(pool.selected_columns[0]).limit(limit_next).offset(offset).subquery("page_ids")
+    return pool, page_ids, (page_ids.c.id,)
+
+
+def _nearest(
+    geom: ColumnElement[Any], table: FromClause, ids: Select[Any], centre: ColumnElement[Any], edge_at: int
+) -> Select[Any]:
+    """The matching ids with their distance from ``centre`` (planar, an order only), by distance then id.
+
+    Exact and bounded: a GiST nearest-first walk (``<->``) finds the distance of the page's
+    look-ahead row (``vm_edge`` = offset + limit), then only the matches within that reach are sorted
+    by (distance, id) — ties at the edge included, so the order is total and the same on every page.
+    The walk reads the row's ``ctid``: PostgreSQL refuses a lossy nearest-first walk as an
+    index-only scan, which the points index of migration 0008 would otherwise invite.
+    """
+    distance = geom.op("<->", return_type=Float)(centre)
+    heap_row: ColumnClause[Any] = ColumnClause("ctid", _selectable=table)
+    walk = ids.with_only_columns(distance.label("distance"), heap_row).order_by(distance)
+    edge = walk.offset(bindparam("vm_edge", edge_at, Integer)).limit(1).subquery("edge")
+    edge_distance = select(edge.c.distance).where(edge.c.ctid.is_not(None)).scalar_subquery()  # keeps ctid read
+    reach = func.coalesce(edge_distance * 1.000001 + 1e-9, 360.0)
+    within = geom.op("&&")(func.ST_Expand(centre, reach))
+    return ids.add_columns(distance.label("distance")).where(within).order_by(distance, ids.selected_columns[0])
+
+
 def page_statement(source: Source, q: ItemsQuery) -> Select[str, int, bool, int]:
     """One statement: the page's features (plus one look-ahead row) and ``numberMatched`` when cheap.
 
@@ -127,17 +176,13 @@ def page_statement(source: Source, q: ItemsQuery) -> Select[str, int, bool, int]
     (offset + returned); otherwise the matching ids are counted up to the budget — the scalar
     subquery sits in a ``CASE`` branch, so PostgreSQL never runs it for a short page.
     """
-    ids = matching(source, q)
-    pool: Select[Any] = select(ids.cte("matched").prefix_with("MATERIALIZED").c.id) if q.spatial else ids
-    key = pool.selected_columns[0]
+    pool, page_ids, order = _page_ids(source, q)
     limit, offset = bindparam("vm_limit", q.limit, Integer), bindparam("vm_offset", q.offset, Integer)
-    next_limit = bindparam("vm_limit_next", q.limit + 1, Integer)
-    page_ids = pool.order_by(key).limit(next_limit).offset(offset).subquery("page_ids")
-    rn = func.row_number().over(order_by=source.id_col).label("rn")
+    rn = func.row_number().over(order_by=order).label("rn")
     shaped = feature_expression(source, q.crs).label("feature")
     page = source.base.join(page_ids, page_ids.c.id == source.id_col).add_columns(shaped, rn).subquery("page")
     in_page = page.c.rn <= limit
-    features = func.json_agg(aggregate_order_by(page.c.feature, page.c.id)).filter(in_page)
+    features = func.json_agg(aggregate_order_by(page.c.feature, page.c.rn)).filter(in_page)
     counted = pool.limit(q.count_budget + 1).subquery("counted")
     budgeted = select(func.count()).select_from(counted).scalar_subquery()
     short = and_(func.count() <= limit, or_(func.count() > 0, offset == 0))
@@ -155,7 +200,7 @@ def _statement_key(q: ItemsQuery) -> tuple[Any, ...] | None:
     if q.shape is None:
         return None
     ends = None if q.interval is None else (q.interval[0] is not None, q.interval[1] is not None)
-    return (q.shape, q.spatial, q.crs.uri, ends, q.count_budget)
+    return (q.shape, q.spatial, q.crs.uri, ends, q.count_budget, q.near is not None)
 
 
 @dataclass(frozen=True)

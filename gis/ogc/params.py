@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Text, bindparam, func
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Date, DateTime, Float, Text, bindparam, func, select
 
 from gis.errors import InvalidParameter
 from gis.ogc.cql import filter_condition
@@ -172,10 +172,13 @@ def items_query(
     shape: list[Any] = [("eq", name) for name, _condition, _value in simple]
     values: dict[str, Any] = {f"vm_eq{i}": value for i, (_name, _condition, value) in enumerate(simple)}
     spatial = False
+    near = None
     if "bbox" in params:
         box_crs = parse_ogc_crs("bbox-crs", params.get("bbox-crs"))
         box = parse_bbox_numbers(params["bbox"], box_crs)
-        conditions.append(func.ST_Intersects(source.geom, query_envelope(box, box_crs)))
+        envelope = query_envelope(box, box_crs)
+        conditions.append(func.ST_Intersects(source.geom, envelope))
+        near = select(func.ST_Centroid(envelope)).scalar_subquery()
         shape.append(("bbox", box_crs.uri))
         values |= envelope_values(box, box_crs)
         spatial = True
@@ -193,4 +196,6 @@ def items_query(
     crs = parse_ogc_crs("crs", params.get("crs"))
     interval = parse_datetime(params.get("datetime"))
     reusable = None if "filter" in params else tuple(shape)  # a CQL2 filter carries its own literals
-    return ItemsQuery(limit, offset, tuple(conditions), spatial, crs, interval, shape=reusable, values=values)
+    return ItemsQuery(
+        limit, offset, tuple(conditions), spatial, crs, interval, shape=reusable, values=values, near=near
+    )
