@@ -64,10 +64,16 @@ def _subprocess(cmd: list[str]) -> subprocess.Popen[str]:
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
 
 
-def _collect(name: str, process: subprocess.Popen[str]) -> list[str]:
+class SectionFailed(RuntimeError):
+    """One or more benchmarks failed; the report was still written with what was measured."""
+
+
+def _collect(name: str, process: subprocess.Popen[str], failed: list[str]) -> list[str]:
+    """The report's lines for one sub-benchmark; a failure is reported there (and noted in ``failed``)."""
     output, _ = process.communicate()
     if process.returncode != 0:
-        raise RuntimeError(f"{name} benchmark failed ({process.returncode}):\n{output[-3000:]}")
+        failed.append(name)
+        return [f"### {name}: FAILED (exit {process.returncode})", "", "```", *output[-3000:].splitlines(), "```", ""]
     rows = [line for line in output.splitlines() if line.startswith("{")]
     table = [line for line in output.splitlines() if line.startswith("|")]
     return [f"### {name}", "", *table, "", "```json", *rows, "```", ""]
@@ -90,8 +96,8 @@ def _servers(db: BenchDb) -> Iterator[dict[str, str]]:
         yield {"villagemap": vm, "villagemap /cases": vm, "tipg": stack.enter_context(tipg(db.url, ensure_tipg()))}
 
 
-def run(args: argparse.Namespace) -> list[str]:
-    """Every section not skipped; returns the report's lines."""
+def run(args: argparse.Namespace, failed: list[str]) -> list[str]:
+    """Every section not skipped; returns the report's lines (failed sub-benchmarks named in ``failed``)."""
     skip = set(filter(None, args.skip.split(",")))
     started = time.monotonic()
     command = " ".join(["python -m bench", *sys.argv[1:]])
@@ -118,9 +124,9 @@ def run(args: argparse.Namespace) -> list[str]:
             lines += report.scale_table(db.cases, big.cases, measured)
             lines.append("")
     for name, process in started_early.items():
-        lines += _collect(name, process)
+        lines += _collect(name, process, failed)
     for name, cmd in ({} if args.smoke else other_benches(False, skip, args.cases, args.runs)).items():
-        lines += _collect(name, _subprocess(cmd))
+        lines += _collect(name, _subprocess(cmd), failed)
     lines.append(f"Total wall time: {time.monotonic() - started:.0f} s.")
     return lines
 
@@ -142,9 +148,11 @@ def _features(db: BenchDb, place: Any, args: argparse.Namespace, conns: dict[int
 
 
 def main(argv: list[str] | None = None) -> Path:
-    """Run the suite and write the report; returns its path."""
+    """Run the suite and write the report; returns its path (raises SectionFailed after writing it if a
+    sub-benchmark failed, so what was measured is kept either way)."""
     args = parse(argv)
-    lines = run(args)
+    failed: list[str] = []
+    lines = run(args, failed)
     out = (
         args.out
         or PROJECT_ROOT
@@ -155,6 +163,8 @@ def main(argv: list[str] | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"report: {out}", flush=True)
+    if failed:
+        raise SectionFailed(f"failed: {', '.join(failed)} (see {out})")
     return out
 
 

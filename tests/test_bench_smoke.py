@@ -8,9 +8,11 @@ with every section, so the suite cannot rot between full runs.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
-from bench.__main__ import main
+from bench.__main__ import _collect, main
 
 
 def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
@@ -24,3 +26,15 @@ def test_smoke_run_writes_every_section(tmp_path: Path) -> None:
     assert closed is not None and int(closed.group(1).replace(",", "")) > 0
     complete = re.search(r"VillageMap ([\d,]+) of ([\d,]+)", report)
     assert complete is not None and complete.group(1) == complete.group(2)
+
+
+def test_a_failed_sub_benchmark_is_reported_not_lost() -> None:
+    """A sub-benchmark that fails leaves its output in the report and is named; the rest is kept."""
+    failed: list[str] = []
+    crash = [sys.executable, "-c", "import sys; print('boom: assets missing'); sys.exit(3)"]
+    process = subprocess.Popen(crash, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = _collect("maps", process, failed)
+    assert failed == ["maps"]
+    assert lines[0] == "### maps: FAILED (exit 3)" and "boom: assets missing" in lines
+    ok = subprocess.Popen([sys.executable, "-c", "print('| a | b |')"], stdout=subprocess.PIPE, text=True)
+    assert "| a | b |" in _collect("routes", ok, failed) and failed == ["maps"]
