@@ -70,14 +70,19 @@ def photo_file(data: bytes, name: str = "IMG_0001.jpg") -> Any:
 
 
 def sign_in(page: Page, base: str, username: str, *, worker: bool = True) -> None:
-    """Sign in on /m/ and (unless there is none) wait until the service worker controls the page."""
+    """Sign in on /m/, once (unless there is none) the service worker controls the page.
+
+    Waiting first matters: the sign-in's /auth/me goes through the worker only when it is in
+    control, and only then is kept for offline use (a sign-in before the worker took over left no
+    offline copy, and /m/ opened offline later logged a failed /auth/me — seen once in CI).
+    """
     page.goto(f"{base}/m/")
+    if worker:
+        page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     page.fill("#username", username)
     page.fill("#password", "demo")
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("#home:not([hidden])")
-    if worker:
-        page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
 def queue_item(page: Page, queue: str, status: str, timeout: float = 20_000) -> str:
