@@ -197,6 +197,25 @@ def test_bbox_pages_run_nearest_the_centre_first(client: TestClient, conn: Conne
     assert seen[limit - 1] == twins[0] and seen[limit] == twins[1]
 
 
+def test_bbox_page_filtered_on_a_joined_column_stays_in_id_order(client: TestClient, conn: Connection) -> None:
+    """Nearest-first needs the ids from the cases table alone; a filter on the village name (a join)
+    keeps the documented id order, still total across pages."""
+    box = "106.55,38.85,106.65,38.95"
+    name = conn.execute(
+        text("""
+        SELECT v.name FROM cases c JOIN region v ON v.code = c.village_code
+        WHERE c.category = 'garbage_point'
+          AND ST_Intersects(c.geom, ST_MakeEnvelope(106.55, 38.85, 106.65, 38.95, 4326))
+        GROUP BY v.name ORDER BY count(*) DESC LIMIT 1
+        """)
+    ).scalar_one()
+    whole = get_json(client, f"{GP}?bbox={box}&village_name={name}&limit=1000")["features"]
+    ids = [f["id"] for f in whole]
+    assert len(ids) > 3 and ids == sorted(ids)
+    second = get_json(client, f"{GP}?bbox={box}&village_name={name}&limit=2&offset=2")["features"]
+    assert [f["id"] for f in second] == ids[2:4]
+
+
 def test_simple_filters_and_datetime(client: TestClient, conn: Connection) -> None:
     page = get_json(client, GP + "?status=closed&edge=路边&limit=1000")
     expected = count_sql(conn, "category = 'garbage_point' AND status = 'closed' AND attributes->>'edge' = '路边'")

@@ -1,7 +1,8 @@
 """Features of a collection (要素查询), OGC API – Features ``/items``: one statement per page.
 
-Paging is by ``offset`` over a total order: ``ORDER BY id``, or, when a ``bbox`` is given, by
-distance from the box's centre and then id (nearest first: a GiST index walk that stops after the
+Paging is by ``offset`` over a total order: ``ORDER BY id``, or, when a ``bbox`` is given and the
+ids come from the source's own table (cases, regions; not projects or facilities, nor a filter on a
+joined column), by distance from the box's centre and then id (nearest first: a GiST index walk that stops after the
 page, so a page costs the same however many features the box holds — with id order every match
 in the box had to be found and sorted first, ten times the work on a table ten times as dense).
 The page's ids are chosen first, from the collection's own table when the filters allow (an index
